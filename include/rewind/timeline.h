@@ -34,24 +34,35 @@ typedef struct rw_image_set rw_image_set;
 
 typedef struct {
 	const char *name;
-	const rw_image *images; /* in no particular order */
+	const rw_image *images; /* newest first: see rw_image_set_repo */
 	size_t count;
 } rw_repo_images;
 
 rw_image_set *rw_image_set_new(void);
-/* Adds a repository (its position is its order everywhere). */
+/* Adds a repository (its position is its order everywhere; again: no effect). */
 void rw_image_set_add_repo(rw_image_set *set, const char *repo);
 /*
- * Adds one tag of a repository already added. Tags on a digest already
- * present merge into that image, which keeps the tag that sorts last.
+ * Adds one tag of a repository already added (RW_ERR_INTERNAL otherwise).
+ * Tags on a digest already present merge into that image, which keeps the
+ * tag that sorts last and the earliest creation time any of its tags had
+ * (dated when any was). Adding a tag twice is harmless.
  */
 int rw_image_set_add(rw_image_set *set, const char *repo, const char *tag,
 	const char *digest, bool dated, int64_t created);
 size_t rw_image_set_count(const rw_image_set *set);
-/* The i-th repository; images sorted newest first, undated ones last. */
+/*
+ * The i-th repository (NULL past the end); images sorted newest first (ties:
+ * the version-last tag first, then by digest), undated ones last. Valid
+ * until the set is changed or freed.
+ */
 const rw_repo_images *rw_image_set_repo(const rw_image_set *set, size_t i);
 void rw_image_set_free(rw_image_set *set);
 
+/*
+ * A timeline, its dates and the plans made from it point into the image set
+ * (repository names, images): keep the set alive and unchanged until they
+ * are all freed.
+ */
 typedef struct rw_timeline rw_timeline;
 
 typedef struct {

@@ -1,0 +1,78 @@
+/*
+ * Options: every one settable on the command line, in the environment and
+ * in the configuration file; the command line wins, then the environment,
+ * then the file. The file is git-config syntax, read with libgit2, and may
+ * hold per-environment subsections ([registry "prod"]) that win over the
+ * plain section for that environment. Unknown keys are errors with the
+ * file and line.
+ */
+#ifndef REWIND_CONFIG_H
+#define REWIND_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "rewind/util.h"
+
+/* Which commands take an option (a bit mask). */
+enum {
+	RW_CMD_DATES = 1 << 0,
+	RW_CMD_PLAN = 1 << 1,
+	RW_CMD_GET = 1 << 2,
+	RW_CMD_ALL = RW_CMD_DATES | RW_CMD_PLAN | RW_CMD_GET,
+};
+
+typedef struct {
+	char *config_file; /* the file read, NULL when none */
+	char *env;
+	char *registry;
+	char *username;
+	char *password_file;
+	char *ca_file;
+	bool insecure;
+	char *platform;
+	long concurrency;
+	long page_size;
+	long connect_timeout;
+	long stall_timeout;
+	long retries;
+	rw_strlist repos;
+	char *tag_suffix;
+	char *tag_pattern;
+	long keep;
+	char *timezone;
+	char *cache_dir;
+	bool no_cache;
+	bool json;
+	bool quiet;
+	long verbose;
+	char *dump;
+	char *date;
+	bool allow_partial;
+	bool help;
+} rw_options;
+
+/*
+ * Reads the options of command `cmd` from argv (the words after the command
+ * name), the environment and the configuration file (config_file from a
+ * global --config, else $REWIND_CONFIG, else ./rewind.conf when present).
+ * RW_ERR_USAGE or RW_ERR_CONFIG errors say which option, variable or
+ * file:line is wrong.
+ */
+int rw_options_load(rw_options *out, unsigned cmd, const char *config_file, int argc, char **argv);
+void rw_options_dispose(rw_options *o);
+
+/* Prints the options of cmd, one per line with its help, for --help. */
+void rw_options_usage(FILE *f, unsigned cmd);
+
+/*
+ * The registry password: --password-file, else $REWIND_REGISTRY_PASSWORD,
+ * else (only when no username is configured) the entry for the registry in
+ * ~/.docker/config.json "auths", which also gives the username.
+ */
+int rw_credentials_load(char **username, char **password, const rw_options *o);
+
+/* Where the cache lives: --cache-dir, $XDG_CACHE_HOME/rewind or ~/.cache/rewind; NULL with --no-cache. */
+char *rw_options_cache_dir(const rw_options *o);
+
+#endif
