@@ -75,7 +75,7 @@ check: bootstrap
 	@echo "make check: all tests passed (release and asan+ubsan builds)"
 
 demo: bootstrap all
-	@sh scripts/demo.sh $(B)/rewind
+	@$(PYTHON) scripts/demo.py --rewind $(B)/rewind
 
 bench: bootstrap all
 	$(PYTHON) bench/dates_bench.py --rewind $(B)/rewind
