@@ -294,14 +294,25 @@ static bool entry_platform(platform_spec *p, json_t *entry)
 	return strcmp(p->os, "unknown") || strcmp(p->arch, "unknown");
 }
 
+/* The variant a platform means when it names none: arm64 is always v8
+ * (containerd's normalisation; buildx often omits it). */
+static const char *implied_variant(const platform_spec *p)
+{
+	if (p->variant)
+		return p->variant;
+	return !strcmp(p->arch, "arm64") ? "v8" : NULL;
+}
+
 /* 2: exact fit, 1: acceptable (some variant when none was asked), 0: no fit. */
 static int platform_fit(const platform_spec *want, const platform_spec *have)
 {
+	const char *wv = implied_variant(want), *hv = implied_variant(have);
+
 	if (strcmp(want->os, have->os) || strcmp(want->arch, have->arch))
 		return 0;
-	if (want->variant)
-		return have->variant && !strcmp(want->variant, have->variant) ? 2 : 0;
-	return have->variant ? 1 : 2;
+	if (wv)
+		return hv && !strcmp(wv, hv) ? 2 : 0;
+	return hv ? 1 : 2;
 }
 
 static char *platform_string(const platform_spec *p)
