@@ -428,6 +428,29 @@ static void schedule_retry(rw_http *h, rw_http_req *r, long long wait)
 	h->delayed = r;
 }
 
+static const char *http_version_name(long v)
+{
+	switch (v) {
+	case CURL_HTTP_VERSION_1_0: return "HTTP/1.0";
+	case CURL_HTTP_VERSION_1_1: return "HTTP/1.1";
+	case CURL_HTTP_VERSION_2_0: return "HTTP/2";
+	case CURL_HTTP_VERSION_3: return "HTTP/3";
+	default: return "-";
+	}
+}
+
+/* -vv: one line per answer, with the protocol spoken (HTTP/2 over TLS). */
+static void log_answer(rw_http_req *r, CURL *e)
+{
+	long version = 0;
+	char *u = rw_url_redact(r->url);
+
+	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+	rw_debug("<- %d %s %s %s (%lld ms)%s%s", r->status, http_version_name(version), r->method, u,
+		rw_now_ms() - r->started, r->failure ? ": " : "", r->failure ? r->failure : "");
+	free(u);
+}
+
 static void forget_active(rw_http *h, rw_http_req *r)
 {
 	for (size_t i = 0; i < h->in_flight; i++) {
@@ -446,15 +469,17 @@ static void finish_request(rw_http *h, CURL *e, CURLcode rc)
 
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
 	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
+	r->status = rc == CURLE_OK ? (int)status : 0;
+	if (rc != CURLE_OK)
+		record_failure(h, r, rc);
+	if (rw_log_level() >= RW_LOG_DEBUG)
+		log_answer(r, e);
 	curl_multi_remove_handle(h->multi, e);
 	curl_easy_cleanup(e);
 	r->easy = NULL;
 	forget_active(h, r);
-	r->status = rc == CURLE_OK ? (int)status : 0;
-	if (rc != CURLE_OK)
-		record_failure(h, r, rc);
-	rw_debug("<- %d %s (%lld ms)%s%s", r->status, r->method, rw_now_ms() - r->started,
-		r->failure ? ": " : "", r->failure ? r->failure : "");
+	if (rw_log_level() >= RW_LOG_DEBUG)
+		log_answer(r, e);
 
 	wait = retry_delay(h, r, rc);
 	if (wait >= 0) {

@@ -165,6 +165,12 @@ static int add_tags(rw_registry *reg, repo_job *repo, const rw_buf *body)
 		json_decref(root);
 		return rw_error_set(RW_ERR_PROTOCOL, "registry %s: repository '%s': \"tags\" is not a list", reg->url, repo->name);
 	}
+	repo->listed += json_array_size(tags);
+	if (repo->listed > MAX_TAGS_PER_REPO) {
+		json_decref(root);
+		return rw_error_set(RW_ERR_PROTOCOL, "registry %s: repository '%s' lists more than %d tags: refusing the list",
+			reg->url, repo->name, MAX_TAGS_PER_REPO);
+	}
 	json_array_foreach(tags, i, t) {
 		const char *name = json_string_value(t);
 

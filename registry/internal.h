@@ -15,6 +15,8 @@
 #define CAP_CONFIG (16u * 1024 * 1024)
 #define CAP_SMALL (1u * 1024 * 1024)    /* pings, tokens, error bodies */
 #define MAX_TAG_PAGES 100000
+/* More tags than any real repository has: a list that never ends is refused. */
+#define MAX_TAGS_PER_REPO 250000
 
 typedef enum { AUTH_NONE, AUTH_BASIC, AUTH_BEARER } auth_mode;
 
@@ -38,6 +40,7 @@ typedef struct scope_token scope_token;
 struct repo_job {
 	char *name;
 	size_t pages;
+	size_t listed; /* tags in its list so far */
 };
 
 struct tag_job {

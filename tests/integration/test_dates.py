@@ -197,6 +197,11 @@ class ImageKinds(RewindCase):
         self.assertIn("undated:0.1.0-master", res.err)
         self.assertIn("has no creation time", res.err)
 
+    def test_quiet_silences_warnings(self):
+        res = self.ok("dates", "-q", "--registry", self.reg.url, "--repos", "undated", "--env", "master")
+        self.assertEqual(res.err, "")
+        self.assertIn("2026-11-10", res.out)
+
     def test_schema1_created_from_history(self):
         doc = self.dates("old")
         self.assertEqual(doc["dates"][0]["date"], "2026-11-01")

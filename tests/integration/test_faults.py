@@ -1,5 +1,6 @@
 """A registry that misbehaves: the real registry behind faultproxy.py,
 which injects what real registries and networks do on bad days."""
+import json
 import time
 import unittest
 
@@ -113,6 +114,15 @@ class Faults(RewindCase):
         res = self.dates()
         self.assertIn("tag '1.0.0-master' disappeared", res.err)
         self.assertEqual([d["date"] for d in res.json()["dates"]], ["2026-11-02"])
+
+    def test_endless_tag_list_is_refused(self):
+        page = json.dumps({"name": "web", "tags": ["t%06d" % i for i in range(50000)]}).encode()
+        rule = self.proxy.add_rule("GET", r"/v2/web/tags/list", status=200, count=None, body=page,
+                                   headers={"Link": '</v2/web/tags/list?n=50000&last=x>; rel="next"',
+                                            "Content-Type": "application/json"})
+        res = self.dates(code=4)
+        self.assertIn("lists more than 250000 tags", res.err)
+        self.assertEqual(rule.hits, 6)
 
     def test_link_to_another_host_is_refused(self):
         self.proxy.add_rule("GET", r"/v2/web/tags/list", status=200, count=None,

@@ -142,6 +142,13 @@ class Tls(RewindCase):
                       "--env", "master", "--ca-file", self.reg.ca_file).json()
         self.assertEqual(len(doc["dates"]), 2)
 
+    def test_http2_is_spoken_when_offered(self):
+        res = self.ok("dates", "-vv", "--registry", self.reg.url, "--repos", "web,api",
+                      "--env", "master", "--ca-file", self.reg.ca_file)
+        answers = [l for l in res.err.splitlines() if l.startswith("rewind: <- ")]
+        self.assertGreaterEqual(len(answers), 6)
+        self.assertTrue(all(" HTTP/2 " in l for l in answers), answers)
+
     def test_scheme_defaults_to_https(self):
         doc = self.ok("dates", "--json", "--registry", self.reg.host, "--repos", "web",
                       "--env", "master", "--ca-file", self.reg.ca_file).json()
@@ -180,6 +187,12 @@ class CacheAndMutableTags(RewindCase):
             self.assertEqual(moved["dates"][0]["date"], "2026-11-05")
             self.assertEqual(moved["dates"][0]["changed"][0]["digest"], newer)
             self.assertEqual(proxy.count("GET", r"/blobs/"), 1)
+
+    def test_plain_http_registry_speaks_http1(self):
+        with Registry() as reg:
+            push(reg.url, HISTORY)
+            res = self.ok("dates", "-vv", "--registry", reg.url, "--repos", "web", "--env", "master")
+            self.assertIn(" HTTP/1.1 GET %s/v2/web/tags/list" % reg.url, res.err)
 
     def test_no_cache_reads_and_writes_nothing(self):
         with Registry() as reg:
