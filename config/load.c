@@ -29,7 +29,12 @@ typedef struct {
 
 static int unknown_option(const char *arg, unsigned cmd)
 {
-	const char *name = cmd == RW_CMD_PLAN ? "plan" : cmd == RW_CMD_GET ? "get" : "dates";
+	static const char *names[] = { "dates", "plan", "get", "run", "undo", "history" };
+	const char *name = "rewind";
+
+	for (size_t i = 0; i < RW_ARRAY_SIZE(names); i++)
+		if (cmd == 1u << i)
+			name = names[i];
 
 	return rw_error_set(RW_ERR_USAGE, "unknown option '%s' for 'rewind %s' (see rewind %s --help)", arg, name, name);
 }
@@ -160,9 +165,14 @@ static int check_entry(const char *path, const char *name)
 	char *loc = NULL;
 	int error = 0;
 
-	if (!option_known_section(section)) {
+	if (!strcmp(section, "app")) {
+		if (dot == last || strcmp(last + 1, "id")) {
+			loc = where(path, name);
+			error = rw_error_set(RW_ERR_CONFIG, "%s: [app \"REPOSITORY\"] takes one key, id", loc);
+		}
+	} else if (!option_known_section(section)) {
 		loc = where(path, name);
-		error = rw_error_set(RW_ERR_CONFIG, "%s: unknown section [%s] (known: registry, release, env, cache, output)", loc, section);
+		error = rw_error_set(RW_ERR_CONFIG, "%s: unknown section [%s] (known: registry, release, env, cache, output, state, app, marathon, swarm, git)", loc, section);
 	} else if (!strcmp(section, "env") && dot == last) {
 		loc = where(path, name);
 		error = rw_error_set(RW_ERR_CONFIG, "%s: [env] needs the environment's name, e.g. [env \"prod\"]", loc);
@@ -295,10 +305,32 @@ static int apply_one(rw_options *o, const option_def *d, const cli_args *a, cons
 	return error;
 }
 
+/* [app "web"] id = /ds/prod/shop/web: the explicit repository -> app map */
+static void load_app_ids(rw_options *o, const rw_strmap *map)
+{
+	const char *key;
+	void *value;
+	size_t it = 0;
+
+	o->app_ids = rw_strmap_new();
+	while (map && rw_strmap_next(&key, &value, map, &it)) {
+		const char *last = strrchr(key, '.');
+
+		if (rw_str_startswith(key, "app.") && last > key + 3) {
+			char *repo = rw_strndup(key + 4, (size_t)(last - key - 4));
+
+			free(rw_strmap_put(o->app_ids, repo, rw_strdup(value)));
+			free(repo);
+		}
+	}
+}
+
 static void set_defaults(rw_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->keep = 10;
+	o->parallel = 1;
+	o->timeout = 600;
 	o->concurrency = 16;
 	o->page_size = 1000;
 	o->connect_timeout = 10;
@@ -352,6 +384,19 @@ static int check_registry(rw_options *o)
 	return 0;
 }
 
+static int check_run_options(rw_options *o)
+{
+	if (o->on_failure && strcmp(o->on_failure, "stop") && strcmp(o->on_failure, "revert"))
+		return rw_error_set(RW_ERR_USAGE, "invalid --on-failure '%s': expected stop or revert", o->on_failure);
+	if (o->parallel < 1 || o->parallel > 64)
+		return rw_error_set(RW_ERR_USAGE, "--parallel must be between 1 and 64 (got %ld)", o->parallel);
+	if (o->timeout < 1)
+		return rw_error_set(RW_ERR_USAGE, "--timeout must be at least 1 second");
+	if (!o->on_failure)
+		o->on_failure = rw_strdup("stop");
+	return 0;
+}
+
 static int validate(rw_options *o, unsigned cmd)
 {
 	if (!o->tag_suffix && o->env)
@@ -370,10 +415,15 @@ static int validate(rw_options *o, unsigned cmd)
 		return rw_error_set(RW_ERR_USAGE, "--retries must be at most 10 (got %ld)", o->retries);
 	if (rw_platform_validate(o->platform) < 0)
 		return RW_ERROR;
-	if (cmd == RW_CMD_PLAN && !o->date)
-		return rw_error_set(RW_ERR_USAGE, "plan needs --date YYYY-MM-DD (rewind dates lists the dates offered)");
-	if (cmd == RW_CMD_PLAN && rw_day_validate(o->date) < 0)
+	if ((cmd == RW_CMD_PLAN || cmd == RW_CMD_RUN) && !o->date)
+		return rw_error_set(RW_ERR_USAGE, "%s needs --date YYYY-MM-DD (rewind dates lists the dates offered)",
+			cmd == RW_CMD_PLAN ? "plan" : "run");
+	if (o->date && rw_day_validate(o->date) < 0)
 		return RW_ERROR;
+	if (check_run_options(o) < 0)
+		return RW_ERROR;
+	if (!(cmd & RW_CMD_READ))
+		return 0;
 	if (check_registry(o) < 0)
 		return RW_ERROR;
 	return check_repos(o);
@@ -402,6 +452,7 @@ int rw_options_load(rw_options *o, unsigned cmd, const char *config_file, int ar
 		o->config_file = rw_strdup(path);
 	}
 	error = apply_all(o, cmd, &a, map, path);
+	load_app_ids(o, map);
 	if (!error)
 		error = validate(o, cmd);
 done:
@@ -424,4 +475,6 @@ void rw_options_dispose(rw_options *o)
 	}
 	free(o->config_file);
 	o->config_file = NULL;
+	rw_strmap_free(o->app_ids, free);
+	o->app_ids = NULL;
 }

@@ -29,6 +29,8 @@ struct rw_http_req {
 	char *auth;
 	char *send_body;
 	size_t send_len;
+	char *unix_socket;
+	bool keep; /* rw_http_perform: hand back instead of freeing */
 
 	rw_http_done_cb cb;
 	void *payload;
@@ -61,6 +63,8 @@ struct rw_http {
 	rw_http_opts opts;
 	char *ca_file;
 	char *user_agent;
+	char *client_cert;
+	char *client_key;
 	rw_http_req *queue_head, *queue_tail;
 	rw_http_req *delayed;
 	rw_http_req **active; /* the requests in flight, `concurrency` slots */
@@ -87,6 +91,8 @@ int rw_http_new(rw_http **out, const rw_http_opts *opts)
 		h->opts.concurrency = 1;
 	h->ca_file = h->opts.ca_file ? rw_strdup(h->opts.ca_file) : NULL;
 	h->user_agent = rw_strdup(h->opts.user_agent ? h->opts.user_agent : "rewind");
+	h->client_cert = h->opts.client_cert ? rw_strdup(h->opts.client_cert) : NULL;
+	h->client_key = h->opts.client_key ? rw_strdup(h->opts.client_key) : NULL;
 	h->active = rw_calloc((size_t)h->opts.concurrency, sizeof(rw_http_req *));
 	h->multi = curl_multi_init();
 	if (!h->multi) {
@@ -154,6 +160,17 @@ void rw_http_req_set_body(rw_http_req *req, const char *content_type, const void
 	rw_http_req_header(req, "Content-Type: %s", content_type);
 }
 
+void rw_http_req_unix_socket(rw_http_req *req, const char *path)
+{
+	free(req->unix_socket);
+	req->unix_socket = rw_strdup(path);
+}
+
+const char *rw_http_req_body_str(const rw_http_req *req)
+{
+	return req->body.size ? req->body.ptr : NULL;
+}
+
 void rw_http_req_on_done(rw_http_req *req, rw_http_done_cb cb, void *payload)
 {
 	req->cb = cb;
@@ -181,6 +198,7 @@ void rw_http_req_free(rw_http_req *r)
 		free(r->auth);
 	}
 	free(r->send_body);
+	free(r->unix_socket);
 	free(r->method);
 	free(r->url);
 	free(r);
@@ -268,6 +286,26 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	return len;
 }
 
+/* libcurl asks for a socket to connect: hand it one already connected. */
+static curl_socket_t open_bridged_socket(void *payload, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+	rw_http *h = payload;
+	int fd;
+
+	(void)purpose;
+	(void)addr;
+	fd = h->opts.connect_fn(h->opts.connect_payload);
+	return fd < 0 ? CURL_SOCKET_BAD : (curl_socket_t)fd;
+}
+
+static int socket_already_connected(void *payload, curl_socket_t fd, curlsocktype purpose)
+{
+	(void)payload;
+	(void)fd;
+	(void)purpose;
+	return CURL_SOCKOPT_ALREADY_CONNECTED;
+}
+
 static void set_common_options(rw_http *h, rw_http_req *r, CURL *e)
 {
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
@@ -297,6 +335,17 @@ static void set_common_options(rw_http *h, rw_http_req *r, CURL *e)
 	if (h->opts.insecure) {
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
 		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	if (h->client_cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, h->client_cert);
+	if (h->client_key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, h->client_key);
+	if (r->unix_socket)
+		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, r->unix_socket);
+	if (h->opts.connect_fn) {
+		curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_bridged_socket);
+		curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
+		curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, socket_already_connected);
 	}
 }
 
@@ -492,7 +541,7 @@ static void finish_request(rw_http *h, CURL *e, CURLcode rc)
 	if (r->resubmitted && !h->aborted) {
 		r->attempts = 0;
 		queue_push(h, r);
-	} else {
+	} else if (!r->keep) {
 		rw_http_req_free(r);
 	}
 }
@@ -553,6 +602,15 @@ int rw_http_run(rw_http *h)
 	return 0;
 }
 
+int rw_http_perform(rw_http *h, rw_http_req *req)
+{
+	if (h->queue_head || h->delayed || h->in_flight)
+		return rw_error_set(RW_ERR_INTERNAL, "rw_http_perform while other requests run");
+	req->keep = true;
+	rw_http_submit(h, req);
+	return rw_http_run(h);
+}
+
 static void free_list(rw_http_req *r)
 {
 	while (r) {
@@ -587,6 +645,8 @@ void rw_http_free(rw_http *h)
 		curl_multi_cleanup(h->multi);
 	}
 	free(h->active);
+	free(h->client_cert);
+	free(h->client_key);
 	free(h->ca_file);
 	free(h->user_agent);
 	free(h);

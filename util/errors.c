@@ -120,6 +120,8 @@ int rw_error_exit_code(rw_error_class klass)
 	case RW_ERR_PROTOCOL: return RW_EXIT_REGISTRY;
 	case RW_ERR_AUTH: return RW_EXIT_AUTH;
 	case RW_ERR_DATE: return RW_EXIT_DATE;
+	case RW_ERR_ORCHESTRATOR: return RW_EXIT_TOTAL;
+	case RW_ERR_LOCKED: return RW_EXIT_LOCKED;
 	default: return RW_EXIT_FAILURE;
 	}
 }

@@ -19,7 +19,12 @@ enum {
 	RW_CMD_DATES = 1 << 0,
 	RW_CMD_PLAN = 1 << 1,
 	RW_CMD_GET = 1 << 2,
-	RW_CMD_ALL = RW_CMD_DATES | RW_CMD_PLAN | RW_CMD_GET,
+	RW_CMD_RUN = 1 << 3,
+	RW_CMD_UNDO = 1 << 4,
+	RW_CMD_HISTORY = 1 << 5,
+	RW_CMD_READ = RW_CMD_DATES | RW_CMD_PLAN | RW_CMD_GET | RW_CMD_RUN, /* read the registry */
+	RW_CMD_DEPLOY = RW_CMD_PLAN | RW_CMD_RUN | RW_CMD_UNDO,             /* talk to an orchestrator */
+	RW_CMD_ALL = RW_CMD_READ | RW_CMD_UNDO | RW_CMD_HISTORY,
 };
 
 typedef struct {
@@ -50,6 +55,44 @@ typedef struct {
 	char *date;
 	bool allow_partial;
 	bool help;
+
+	/* orchestrators (rewind run, undo, plan) */
+	char *orchestrator;
+	long timeout;
+	bool yes;
+	bool dry_run;
+	long parallel;
+	char *on_failure;
+	char *user;
+	bool force;
+	char *state_dir;
+	char *journal;
+	rw_strlist order;
+	bool pin_digest;
+	char *marathon_url;
+	char *marathon_app_prefix;
+	char *marathon_auth;
+	char *marathon_username;
+	char *marathon_password_file;
+	char *marathon_token_file;
+	char *swarm_host;
+	char *swarm_service_prefix;
+	char *swarm_tls_ca;
+	char *swarm_tls_cert;
+	char *swarm_tls_key;
+	char *swarm_ssh_key;
+	char *swarm_known_hosts;
+	char *git_url;
+	char *git_branch;
+	rw_strlist git_paths;
+	char *git_ssh_key;
+	char *git_known_hosts;
+	char *git_token_file;
+	char *git_workdir;
+	char *git_author_name;
+	char *git_author_email;
+	/* [app "REPO"] id = ...: repository -> app id (values are char *) */
+	struct rw_strmap *app_ids;
 } rw_options;
 
 /*

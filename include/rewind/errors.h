@@ -29,6 +29,8 @@ typedef enum {
 	RW_ERR_PROTOCOL,   /* an answer rewind cannot use: exit 4 */
 	RW_ERR_AUTH,       /* credentials missing or refused: exit 5 */
 	RW_ERR_DATE,       /* the chosen date cannot be rolled back to: exit 6 */
+	RW_ERR_ORCHESTRATOR, /* an orchestrator refused or failed: exit 9 */
+	RW_ERR_LOCKED,     /* another rollback of the environment runs: exit 10 */
 } rw_error_class;
 
 /* Exit codes, documented in the README. */
@@ -40,6 +42,10 @@ enum {
 	RW_EXIT_REGISTRY = 4,
 	RW_EXIT_AUTH = 5,
 	RW_EXIT_DATE = 6,
+	RW_EXIT_NOTHING = 7,  /* run: every service already runs its image */
+	RW_EXIT_PARTIAL = 8,  /* run: some services changed, then one failed */
+	RW_EXIT_TOTAL = 9,    /* run: nothing could be changed */
+	RW_EXIT_LOCKED = 10,  /* run: another rollback holds the lock */
 };
 
 typedef struct {

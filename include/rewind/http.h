@@ -28,10 +28,19 @@ typedef struct {
 	long retry_base_ms;      /* first backoff (default 250) */
 	long retry_max_ms;       /* longest wait, also caps Retry-After (default 30000) */
 	const char *user_agent;
-	int verbose;             /* log each request (redacted) on stderr */
+	int verbose;             /* unused; -vv logging follows rw_log_level() */
+	const char *client_cert; /* TLS client certificate (PEM), e.g. a Docker engine's */
+	const char *client_key;
+	/*
+	 * Instead of connecting to the URL's host, use the connected socket
+	 * this returns (-1 with an error set on failure): how HTTP travels over
+	 * an SSH channel. The engine closes the socket when done with it.
+	 */
+	int (*connect_fn)(void *payload);
+	void *connect_payload;
 } rw_http_opts;
 
-#define RW_HTTP_OPTS_INIT { 16, NULL, false, 10000, 30000, 3, 250, 30000, NULL, 0 }
+#define RW_HTTP_OPTS_INIT { 16, NULL, false, 10000, 30000, 3, 250, 30000, NULL, 0, NULL, NULL, NULL, NULL }
 
 typedef struct rw_http rw_http;
 typedef struct rw_http_req rw_http_req;
@@ -52,6 +61,10 @@ void rw_http_req_on_done(rw_http_req *req, rw_http_done_cb cb, void *payload);
 void rw_http_req_set_body(rw_http_req *req, const char *content_type, const void *data, size_t len);
 /* Disables the engine's retries for this request (e.g. the auth probe). */
 void rw_http_req_no_retry(rw_http_req *req);
+/* Talks HTTP over a unix socket instead of TCP (the URL then names no real host). */
+void rw_http_req_unix_socket(rw_http_req *req, const char *path);
+/* The body of the answer, or NULL when it has none (for backends that read JSON). */
+const char *rw_http_req_body_str(const rw_http_req *req);
 /* Frees a request that was never submitted. */
 void rw_http_req_free(rw_http_req *req);
 
@@ -61,6 +74,12 @@ void rw_http_submit(rw_http *http, rw_http_req *req);
 void rw_http_resubmit(rw_http *http, rw_http_req *req);
 /* Runs until no request is queued or in flight, or rw_http_abort(). */
 int rw_http_run(rw_http *http);
+/*
+ * Runs one request to its end, alone, and hands it back (status, headers,
+ * body readable; the caller frees it). RW_OK even for HTTP errors: read the
+ * status. For backends that talk to one API step by step.
+ */
+int rw_http_perform(rw_http *http, rw_http_req *req);
 /* Cancels every request (their callbacks are not called); rw_http_run returns. */
 void rw_http_abort(rw_http *http);
 
