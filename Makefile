@@ -32,7 +32,7 @@ ALL_CFLAGS = $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS = $(PKG_LIBS) -lm
 
 B := build/$(VARIANT)
-LIB_SRCS := $(wildcard util/*.c http/*.c registry/*.c timeline/*.c config/*.c)
+LIB_SRCS := $(wildcard util/*.c http/*.c registry/*.c timeline/*.c config/*.c orchestrator/*.c rollback/*.c)
 CMD_SRCS := $(wildcard cmd/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)

@@ -20,6 +20,9 @@ extern const char *cli_config_file;
 int cmd_dates(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_get(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_undo(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 typedef struct {
 	const char *name;     /* "dates" */
@@ -43,6 +46,8 @@ typedef struct {
  * returns 1), reads the registry into s->set and builds s->tl.
  */
 int session_open(cmd_session *s, const cmd_info *info, int argc, char **argv);
+/* Only the options (for commands that do not read the registry); 1 after --help. */
+int session_options(cmd_session *s, const cmd_info *info, int argc, char **argv);
 void session_close(cmd_session *s);
 
 /* Prints the last error as one line and returns its exit code. */

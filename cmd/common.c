@@ -78,7 +78,7 @@ static void log_stats(const cmd_session *s)
 		st->requests, st->tags, st->heads, st->manifests, st->blobs, st->tokens, st->cache_hits);
 }
 
-int session_open(cmd_session *s, const cmd_info *info, int argc, char **argv)
+int session_options(cmd_session *s, const cmd_info *info, int argc, char **argv)
 {
 	memset(s, 0, sizeof(*s));
 	if (rw_options_load(&s->opts, info->mask, cli_config_file, argc, argv) < 0)
@@ -88,6 +88,15 @@ int session_open(cmd_session *s, const cmd_info *info, int argc, char **argv)
 		return 1;
 	}
 	rw_log_set_level(s->opts.quiet ? RW_LOG_QUIET : RW_LOG_NORMAL + (int)s->opts.verbose);
+	return 0;
+}
+
+int session_open(cmd_session *s, const cmd_info *info, int argc, char **argv)
+{
+	int rc = session_options(s, info, argc, argv);
+
+	if (rc)
+		return rc;
 	if (s->opts.insecure)
 		rw_warn("TLS verification of %s is off (--insecure)", s->opts.registry);
 	if (rw_tz_new(&s->tz, s->opts.timezone) < 0 ||

@@ -22,6 +22,9 @@ static const command commands[] = {
 	{ "dates", cmd_dates, "list the dates a release can be rolled back to, newest first" },
 	{ "plan", cmd_plan, "show the image of every repository as of a date" },
 	{ "get", cmd_get, "the same as dates, with the original script's options (--repo, --env, --dump)" },
+	{ "run", cmd_run, "roll every service back to its image as of a date, and redeploy it" },
+	{ "undo", cmd_undo, "put every service of the last (or a given) rollback back" },
+	{ "history", cmd_history, "list the rollbacks, newest first" },
 };
 
 static void usage(FILE *f)

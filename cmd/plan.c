@@ -1,5 +1,5 @@
 /* rewind plan: the image of every repository as of a date. */
-#include "cmd.h"
+#include "deploy.h"
 
 #include "rewind/errors.h"
 #include "rewind/log.h"
@@ -19,44 +19,17 @@ static const cmd_info plan_info = {
 	RW_CMD_PLAN,
 };
 
-static size_t width_of(const rw_plan *plan, bool tag)
+static void add_deploy_fields(json_t *img, const deploy_item *it)
 {
-	size_t w = 0;
-
-	for (size_t i = 0; i < rw_plan_count(plan); i++) {
-		const rw_plan_entry *e = rw_plan_entry_at(plan, i);
-		size_t n = tag ? (e->image ? strlen(e->image->tag) : 1) : strlen(e->repo);
-
-		if (n > w)
-			w = n;
-	}
-	return w;
+	json_object_set_new(img, "app", json_string(it->app));
+	json_object_set_new(img, "current", json_string(it->current));
+	json_object_set_new(img, "image", json_string(it->after));
+	json_object_set_new(img, "change", json_boolean(it->change));
+	if (it->warning)
+		json_object_set_new(img, "warning", json_string(it->warning));
 }
 
-static void print_text(const rw_plan *plan, const rw_tz *tz)
-{
-	int rw = (int)width_of(plan, false), tw = (int)width_of(plan, true);
-	bool explained = false;
-
-	for (size_t i = 0; i < rw_plan_count(plan); i++) {
-		const rw_plan_entry *e = rw_plan_entry_at(plan, i);
-		char day[RW_DAY_MAX];
-
-		if (!e->image) {
-			printf("%-*s  %-*s  %-10s  (no image on or before %s)\n", rw, e->repo, tw, "-", "-", rw_plan_day(plan));
-			continue;
-		}
-		rw_tz_day(day, tz, e->image->created);
-		printf("%-*s  %-*s  %s", rw, e->repo, tw, e->image->tag, day);
-		if (!e->same_day) {
-			printf(explained ? "  (older)" : "  (older: no release on %s)", rw_plan_day(plan));
-			explained = true;
-		}
-		putchar('\n');
-	}
-}
-
-static json_t *plan_json(const rw_plan *plan, const rw_options *o)
+static json_t *plan_json(const rw_plan *plan, const rw_options *o, const deploy_plan *dp)
 {
 	json_t *images = json_array(), *missing = json_array();
 
@@ -70,6 +43,8 @@ static json_t *plan_json(const rw_plan *plan, const rw_options *o)
 		}
 		img = image_json(e->repo, e->image);
 		json_object_set_new(img, "same_day", json_boolean(e->same_day));
+		if (dp)
+			add_deploy_fields(img, &dp->items[i]);
 		json_array_append_new(images, img);
 	}
 	return json_pack("{s:s, s:s?, s:s, s:b, s:o, s:o}", "date", rw_plan_day(plan),
@@ -93,19 +68,37 @@ static int incomplete_error(const rw_plan *plan)
 	return RW_ERROR;
 }
 
+/* With an orchestrator configured, each repository's app and change too. */
+static int with_apps(deploy_plan *dp, rw_orchestrator **orch, cmd_session *s, const rw_plan *plan)
+{
+	int rc = deploy_orchestrator(orch, &s->opts);
+
+	if (rc == RW_ENOTFOUND)
+		return 0;
+	if (rc < 0 || deploy_plan_build(dp, *orch, plan, &s->opts) < 0)
+		return RW_ERROR;
+	return 1;
+}
+
 static int show_plan(cmd_session *s)
 {
 	rw_plan *plan;
-	int error = 0;
+	rw_orchestrator *orch = NULL;
+	deploy_plan dp = { NULL, 0 };
+	int error = 0, apps = 0;
 
 	if (rw_plan_new(&plan, s->tl, s->opts.date) < 0)
 		return RW_ERROR;
 	if (!rw_plan_complete(plan) && !s->opts.allow_partial)
 		error = incomplete_error(plan);
+	else if ((apps = with_apps(&dp, &orch, s, plan)) < 0)
+		error = RW_ERROR;
 	else if (s->opts.json)
-		print_json(plan_json(plan, &s->opts));
+		print_json(plan_json(plan, &s->opts, apps ? &dp : NULL));
 	else
-		print_text(plan, s->tz);
+		deploy_plan_print(apps ? &dp : NULL, plan, s->tz);
+	deploy_plan_dispose(&dp);
+	rw_orchestrator_free(orch);
 	rw_plan_free(plan);
 	return error;
 }

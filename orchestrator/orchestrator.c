@@ -13,6 +13,34 @@ int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 int rw_swarm_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 
+/* Until every backend is in the tree, a missing one says so (its file
+ * defines the strong symbol). */
+static int not_built(const char *name)
+{
+	return rw_error_set(RW_ERR_CONFIG, "the %s backend is not built into this rewind", name);
+}
+
+__attribute__((weak)) int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
+{
+	(void)out;
+	(void)opts;
+	return not_built("marathon");
+}
+
+__attribute__((weak)) int rw_swarm_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
+{
+	(void)out;
+	(void)opts;
+	return not_built("swarm");
+}
+
+__attribute__((weak)) int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
+{
+	(void)out;
+	(void)opts;
+	return not_built("git");
+}
+
 static const struct {
 	const char *name;
 	int (*new_fn)(rw_orchestrator **out, const rw_orchestrator_opts *opts);
@@ -44,6 +72,14 @@ static bool ends_with_part(const char *name, const char *suffix)
 	if (n < s || strcmp(name + n - s, suffix))
 		return false;
 	return n == s || strchr("/_-", name[n - s - 1]);
+}
+
+/* an image path names a repository when it is it or ends with "/" + it */
+static bool image_of(const char *path, const char *repo)
+{
+	size_t n = strlen(path), r = strlen(repo);
+
+	return n >= r && !strcmp(path + n - r, repo) && (n == r || path[n - r - 1] == '/');
 }
 
 static void collect(rw_strlist *out, const rw_strlist *candidates, const char *prefix, const char *suffix)
@@ -105,7 +141,7 @@ int rw_orchestrator_image_for(char **out, const char *current, const char *repo,
 
 	if (rw_reference_parse(&ref, current) < 0)
 		return rw_error_set(RW_ERR_ORCHESTRATOR, "%s", rw_error_last()->message);
-	if (!ends_with_part(ref.path, repo) && !(base && ends_with_part(ref.path, base + 1))) {
+	if (!image_of(ref.path, repo) && !(base && image_of(ref.path, base + 1))) {
 		rw_error_set(RW_ERR_ORCHESTRATOR, "runs image '%s', which is not of repository '%s'", current, repo);
 		rw_reference_dispose(&ref);
 		return RW_ERROR;
