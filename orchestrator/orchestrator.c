@@ -82,12 +82,24 @@ static bool image_of(const char *path, const char *repo)
 	return n >= r && !strcmp(path + n - r, repo) && (n == r || path[n - r - 1] == '/');
 }
 
+/* "/ds/prod" is a prefix of "/ds/prod/web" but not of "/ds/prod-old/web" */
+static bool under_prefix(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	if (!n)
+		return true;
+	if (strncmp(name, prefix, n))
+		return false;
+	return strchr("/_-", prefix[n - 1]) || name[n] == '/' || name[n] == '_';
+}
+
 static void collect(rw_strlist *out, const rw_strlist *candidates, const char *prefix, const char *suffix)
 {
 	for (size_t i = 0; i < candidates->count; i++) {
 		const char *c = candidates->items[i];
 
-		if (prefix && *prefix && !rw_str_startswith(c, prefix))
+		if (prefix && !under_prefix(c, prefix))
 			continue;
 		if (ends_with_part(c, suffix))
 			rw_strlist_push(out, c);
