@@ -182,8 +182,10 @@ static void run_published(loop *l)
 		for (size_t i = 0; i < n; i++) {
 			rw_journal_entry *e = rw_journal_entry_at(l->j, i);
 
-			if (e->state == RW_SVC_DEPLOYING)
+			if (e->state == RW_SVC_DEPLOYING) {
+				e->changed = false; /* written locally, never published */
 				fail_entry(l, e, "publishing failed, nothing was changed");
+			}
 		}
 		return;
 	}
