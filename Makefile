@@ -58,13 +58,19 @@ $(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/librewind.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/librewind.a $(LDSAN) $(LDLIBS) -lcmocka
 
+# The backend driver of the orchestrator integration tests (every backend
+# linked in, whether a command references it or not).
+$(B)/tests/drive: tests/orchestrator/drive.c $(B)/librewind.a $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< -Wl,--whole-archive $(B)/librewind.a -Wl,--no-whole-archive $(LDSAN) $(LDLIBS)
+
 bootstrap:
 	@sh scripts/bootstrap.sh
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: $(B)/rewind
+integration: $(B)/rewind $(B)/tests/drive
 	$(PYTHON) tests/integration/run.py --rewind $(B)/rewind
 
 check-variant: all unit integration
@@ -80,7 +86,7 @@ demo: bootstrap all
 bench: bootstrap all
 	$(PYTHON) bench/dates_bench.py --rewind $(B)/rewind
 
-memcheck: bootstrap all $(UNIT_BINS)
+memcheck: bootstrap all $(UNIT_BINS) $(B)/tests/drive
 	@set -e; for t in $(UNIT_BINS); do valgrind -q --leak-check=full --error-exitcode=9 $$t >/dev/null; done
 	$(PYTHON) tests/integration/run.py --rewind $(B)/rewind --valgrind
 

@@ -184,6 +184,8 @@ static int carry_out(run_ctx *c)
 		printf("%s: %zu done, %zu failed, %zu reverted, %zu skipped, %zu unchanged (journal %s)\n",
 			rc == RW_EXIT_OK ? "rolled back" : "rollback FAILED", res.done, res.failed, res.reverted,
 			res.skipped, res.unchanged, rw_journal_path(j));
+		if (c->orch->publish && res.done)
+			printf("the change is pushed: whatever watches the repository (Argo CD, Flux) deploys it from here\n");
 	}
 done:
 	rw_journal_free(j);

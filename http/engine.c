@@ -197,7 +197,11 @@ void rw_http_req_free(rw_http_req *r)
 		memset(r->auth, 0, strlen(r->auth));
 		free(r->auth);
 	}
-	free(r->send_body);
+	if (r->send_body) {
+		/* a login body holds a password */
+		memset(r->send_body, 0, r->send_len);
+		free(r->send_body);
+	}
 	free(r->unix_socket);
 	free(r->method);
 	free(r->url);
@@ -527,8 +531,6 @@ static void finish_request(rw_http *h, CURL *e, CURLcode rc)
 	curl_easy_cleanup(e);
 	r->easy = NULL;
 	forget_active(h, r);
-	if (rw_log_level() >= RW_LOG_DEBUG)
-		log_answer(r, e);
 
 	wait = retry_delay(h, r, rc);
 	if (wait >= 0) {

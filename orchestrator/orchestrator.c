@@ -13,34 +13,6 @@ int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 int rw_swarm_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 
-/* Until every backend is in the tree, a missing one says so (its file
- * defines the strong symbol). */
-static int not_built(const char *name)
-{
-	return rw_error_set(RW_ERR_CONFIG, "the %s backend is not built into this rewind", name);
-}
-
-__attribute__((weak)) int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
-{
-	(void)out;
-	(void)opts;
-	return not_built("marathon");
-}
-
-__attribute__((weak)) int rw_swarm_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
-{
-	(void)out;
-	(void)opts;
-	return not_built("swarm");
-}
-
-__attribute__((weak)) int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
-{
-	(void)out;
-	(void)opts;
-	return not_built("git");
-}
-
 static const struct {
 	const char *name;
 	int (*new_fn)(rw_orchestrator **out, const rw_orchestrator_opts *opts);
