@@ -219,11 +219,19 @@ class RunOnMarathon(RewindCase):
         j = self.journal()
         self.assertEqual(j["services"][0]["state"], "deploying")
         self.assertEqual(j["state"], "running")
-        # the lock died with it: undo works from the journal
+        # the lock died with it: a new run sees that and carries on
         self.m.deploy_seconds = 0.2
+        again = self.rw("run", "--date", "2026-11-19", "--yes")
+        self.assertEqual(again.code, 0, again)
+        self.assertIn("did not finish", again.err)
+        self.assertEqual(self.image("api"), "registry.example.com/api:2.3.0-master")
+        states = {s["repo"]: s["state"] for s in self.journal()["services"]}
+        self.assertEqual((states["web"], states["api"]), ("unchanged", "done"))
+        # undo reverses the last rollback, then the one that was killed, from its journal
+        self.assertEqual(self.rw("undo", "--yes").code, 0)
+        self.assertEqual(self.image("api"), "registry.example.com/api:2.3.1-master")
         undo = self.rw("undo", "--yes", "--force")
         self.assertEqual(undo.code, 0, undo)
-        self.assertIn("did not finish", undo.err)
         self.assertEqual(self.image("web"), "registry.example.com/web:1.8.0-master")
 
     def test_marathon_down(self):
