@@ -606,15 +606,13 @@ static int fetch(git_backend *g)
 static int set_origin(git_backend *g)
 {
 	git_config *cfg = NULL;
-	char *spec = rw_printf("+refs/heads/*:refs/remotes/origin/*");
 	int error = git_repository_config(&cfg, g->repo);
 
 	if (!error)
 		error = git_config_set_string(cfg, "remote.origin.url", g->url);
 	if (!error)
-		error = git_config_set_string(cfg, "remote.origin.fetch", spec);
+		error = git_config_set_string(cfg, "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*");
 	git_config_free(cfg);
-	free(spec);
 	return error < 0 ? git_fail("cannot configure origin in ", g->workdir) : 0;
 }
 

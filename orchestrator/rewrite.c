@@ -199,6 +199,16 @@ static void site_take_policy(const scanner *s, rw_image_site *site, const entry 
 		site->policy = line_policy(s, line_of(s, e->vstart));
 }
 
+static void site_dispose(rw_image_site *site)
+{
+	free(site->image);
+	free(site->policy);
+	for (size_t j = 0; j < site->nedits; j++) {
+		free(site->edits[j].prefix);
+		free(site->edits[j].suffix);
+	}
+}
+
 static rw_image_site *site_add(scanner *s)
 {
 	rw_image_sites *l = s->out;
@@ -571,17 +581,8 @@ static size_t flow_scan(scanner *s, size_t p, const char *key, bool *ok)
 	*ok = true;
 	end = flow_node(s, p, key, &e, 0, ok);
 	if (!*ok) {
-		rw_image_sites extra = { s->out->items + before, s->out->count - before, 0 };
-
-		for (size_t i = 0; i < extra.count; i++) {
-			free(extra.items[i].image);
-			free(extra.items[i].policy);
-			for (size_t j = 0; j < extra.items[i].nedits; j++) {
-				free(extra.items[i].edits[j].prefix);
-				free(extra.items[i].edits[j].suffix);
-			}
-		}
-		s->out->count = before;
+		while (s->out->count > before)
+			site_dispose(&s->out->items[--s->out->count]);
 	}
 	return end;
 }
@@ -730,7 +731,7 @@ static void stack_push(mapping_stack *st, mapping *m)
 	st->items[st->count++] = m;
 }
 
-/* closes the mappings deeper than col (all of them for SIZE_MAX... and col 0 with all) */
+/* Finishes the open mappings deeper than col (and the one at col when inclusive: a new item or document). */
 static void stack_close_deeper(scanner *s, mapping_stack *st, size_t col, bool inclusive)
 {
 	while (st->count) {
@@ -778,33 +779,28 @@ static void block_scan(scanner *s)
 	line_info li;
 
 	for (size_t i = 0; i < s->nlines; i++) {
-		const char *parent;
-		bool ok;
+		size_t end = 0;
+		bool ok = false;
 
 		if (!block_line(s, i, &li))
 			continue;
 		if (li.indent == 0 && is_doc_marker(s->text + li.start, li.end - li.start)) {
+			free(li.e.key); /* "--- a: b" */
 			stack_close_deeper(s, &st, 0, true);
 			continue;
 		}
 		if (li.has_key) {
-			char *key = rw_strdup(li.e.key);
+			char *key = rw_strdup(li.e.key); /* block_add moves li.e.key into the mapping */
 
 			block_add(s, &st, &li);
-			parent = key;
-			if (li.has_flow) {
-				size_t end = flow_scan(s, li.flow_at, parent, &ok);
-
-				if (ok && end > li.end)
-					i = line_of(s, end - 1);
-			}
+			if (li.has_flow)
+				end = flow_scan(s, li.flow_at, key, &ok);
 			free(key);
 		} else if (li.has_flow) {
-			size_t end = flow_scan(s, li.flow_at, stack_parent(&st), &ok);
-
-			if (ok && end > li.end)
-				i = line_of(s, end - 1);
+			end = flow_scan(s, li.flow_at, stack_parent(&st), &ok);
 		}
+		if (ok && end > li.end)
+			i = line_of(s, end - 1); /* a flow collection over several lines */
 	}
 	stack_close_deeper(s, &st, 0, true);
 	free(st.items);
@@ -862,16 +858,8 @@ int rw_rewrite_find(rw_image_sites *out, const char *text, size_t len, const cha
 
 void rw_image_sites_dispose(rw_image_sites *sites)
 {
-	for (size_t i = 0; i < sites->count; i++) {
-		rw_image_site *site = &sites->items[i];
-
-		free(site->image);
-		free(site->policy);
-		for (size_t j = 0; j < site->nedits; j++) {
-			free(site->edits[j].prefix);
-			free(site->edits[j].suffix);
-		}
-	}
+	for (size_t i = 0; i < sites->count; i++)
+		site_dispose(&sites->items[i]);
 	free(sites->items);
 	sites->items = NULL;
 	sites->count = sites->alloc = 0;

@@ -11,6 +11,12 @@ import unittest
 from regpush import RegistryClient
 
 BIN = os.environ.get("REWIND_BIN", "build/release/rewind")
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Leaks of system libraries rewind cannot fix (each file says which and why).
+LSAN_SUPPRESSIONS = os.path.join(TESTS, "lsan.supp")
+VALGRIND_SUPPRESSIONS = os.path.join(TESTS, "valgrind.supp")
+VALGRIND_CMD = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
+                "--suppressions=" + VALGRIND_SUPPRESSIONS, "--error-exitcode=99"]
 VALGRIND = os.environ.get("REWIND_VALGRIND") == "1"
 RUN_TIMEOUT = 120 if VALGRIND else 60
 
@@ -46,6 +52,8 @@ class RewindCase(unittest.TestCase):
         env["XDG_CACHE_HOME"] = self.cache
         env.pop("REWIND_BIN", None)
         env.pop("REWIND_VALGRIND", None)
+        lsan = env.get("LSAN_OPTIONS")
+        env["LSAN_OPTIONS"] = (lsan + ":" if lsan else "") + "suppressions=" + LSAN_SUPPRESSIONS
         if extra:
             env.update(extra)
         return env
@@ -53,8 +61,7 @@ class RewindCase(unittest.TestCase):
     def rewind(self, *args, env=None, timeout=RUN_TIMEOUT):
         cmd = [BIN] + list(args)
         if VALGRIND:
-            cmd = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
-                   "--error-exitcode=99"] + cmd
+            cmd = VALGRIND_CMD + cmd
         proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(env),
                               cwd=self.cwd, timeout=timeout)
         res = Result(proc)

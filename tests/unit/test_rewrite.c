@@ -274,6 +274,8 @@ static void not_references(void **state)
 	assert_int_equal(count_of("[", "web"), 0);
 	assert_int_equal(count_of("{\"image\": ", "web"), 0);
 	assert_int_equal(count_of("image: \"web:1.0", "web"), 0);
+	assert_int_equal(count_of("--- a: b\nimage: web:1\n--- # two\n", "web"), 1);
+	assert_int_equal(count_of("x: [\n  {image: web:1},\n  {image: web:2}\n]\nimage: web:3\n", "web"), 3);
 }
 
 static void deep_nesting_is_refused_quietly(void **state)
