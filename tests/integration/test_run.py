@@ -12,6 +12,7 @@ import unittest
 from marathon import MarathonEmulator
 from registry import Registry
 from rwtest import BIN, EXAMPLE, RewindCase, push
+from sshd import Sshd, make_keypair
 
 REPOS = ["web", "api", "worker", "front"]
 NOW = {"web": "1.8.0-master", "api": "2.3.1-master", "worker": "3.0.2-master", "front": "0.9.4-master"}
@@ -256,3 +257,103 @@ class RunOnMarathon(RewindCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+K8S = """# web: the shop's front door
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: 'registry.example.com/web:1.8.0-master'  # CI bumps this
+        - name: api-sidecar
+          image: registry.example.com/api:2.3.1-master
+"""
+
+
+class RunOnGit(RewindCase):
+    """rewind run and undo on a git repository of manifests (a real bare
+    repository as the remote, pushed to over file://)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.reg = Registry()
+        push(cls.reg.url, EXAMPLE)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.reg.stop()
+
+    def git(self, *args, cwd=None):
+        return subprocess.run(["git"] + list(args), cwd=cwd or self.tmp, check=True,
+                              capture_output=True, text=True).stdout
+
+    def setUp(self):
+        super().setUp()
+        self.remote = os.path.join(self.tmp, "deploy.git")
+        seed = os.path.join(self.tmp, "seed")
+        self.git("init", "-q", "--bare", "-b", "main", self.remote)
+        self.git("init", "-q", "-b", "main", seed)
+        os.makedirs(os.path.join(seed, "k8s"))
+        with open(os.path.join(seed, "k8s", "web.yaml"), "w") as f:
+            f.write(K8S)
+        self.git("add", ".", cwd=seed)
+        self.git("-c", "user.name=ci", "-c", "user.email=ci@x", "commit", "-q", "-m", "release", cwd=seed)
+        self.git("push", "-q", self.remote, "main", cwd=seed)
+        self.conf = self.write("rewind.conf", """[registry]
+    url = %s
+[release]
+    repos = web, api
+    env = prod
+[env "prod"]
+    tag-suffix = master
+    orchestrator = git
+[git]
+    url = file://%s
+    paths = k8s/*.yaml
+""" % (self.reg.url, self.remote))
+
+    def rw(self, *args):
+        return self.rewind("--config", self.conf, *args, "--state-dir", os.path.join(self.tmp, "state"))
+
+    def remote_file(self):
+        return self.git("--git-dir", self.remote, "show", "main:k8s/web.yaml")
+
+    def test_run_commits_a_one_line_diff_and_undo_reverts_it(self):
+        res = self.rw("run", "--date", "2026-11-19", "--yes", "--user", "alice")
+        self.assertEqual(res.code, 0, res)
+        self.assertIn("Argo CD, Flux", res.out)
+        self.assertEqual(self.remote_file(), K8S.replace("web:1.8.0-master", "web:1.7.9-master")
+                         .replace("api:2.3.1-master", "api:2.3.0-master"))
+        log = self.git("--git-dir", self.remote, "log", "-1", "--format=%an%n%B")
+        self.assertIn("rewind: roll prod back to 2026-11-19", log)
+        self.assertIn("web: 1.8.0-master -> 1.7.9-master", log)
+        self.assertIn("Rolled back by alice", log)
+        undo = self.rw("undo", "--yes")
+        self.assertEqual(undo.code, 0, undo)
+        self.assertEqual(self.remote_file(), K8S)
+        self.assertEqual(len(self.git("--git-dir", self.remote, "log", "--format=%h").split()), 3)
+
+    def test_rejected_push_over_ssh_changes_nothing_and_says_why(self):
+        # hooks run where git-receive-pack runs: over ssh, to a real sshd
+        hook = os.path.join(self.remote, "hooks", "pre-receive")
+        with open(hook, "w") as f:
+            f.write("#!/bin/sh\necho 'branch main is frozen for the release' >&2\nexit 1\n")
+        os.chmod(hook, 0o755)
+        key, pub = make_keypair(self.tmp)
+        with Sshd(authorized_keys=[pub]) as sshd:
+            res = self.rewind("--config", self.conf, "run", "--date", "2026-11-19", "--yes",
+                              "--state-dir", os.path.join(self.tmp, "state"), "--git-url", sshd.url(self.remote),
+                              "--git-ssh-key", key, "--git-known-hosts", sshd.known_hosts_file,
+                              env={"ASAN_OPTIONS": "fast_unwind_on_malloc=0"})
+        self.assertEqual(res.code, 9, res)
+        self.assertIn("frozen for the release", res.err)
+        self.assertEqual(self.remote_file(), K8S)
+        journals = os.listdir(os.path.join(self.tmp, "state", "journals"))
+        with open(os.path.join(self.tmp, "state", "journals", journals[0])) as f:
+            j = json.load(f)
+        self.assertEqual(j["state"], "failed")
+        self.assertEqual({s["changed"] for s in j["services"]}, {False})
