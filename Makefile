@@ -29,7 +29,7 @@ LDSAN :=
 endif
 CFLAGS ?=
 ALL_CFLAGS = $(BASE_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS = $(PKG_LIBS) -lm
+LDLIBS = $(PKG_LIBS) -lm -pthread
 
 B := build/$(VARIANT)
 LIB_SRCS := $(wildcard util/*.c http/*.c registry/*.c timeline/*.c config/*.c orchestrator/*.c rollback/*.c)

@@ -290,26 +290,6 @@ static size_t on_header(char *data, size_t size, size_t n, void *userp)
 	return len;
 }
 
-/* libcurl asks for a socket to connect: hand it one already connected. */
-static curl_socket_t open_bridged_socket(void *payload, curlsocktype purpose, struct curl_sockaddr *addr)
-{
-	rw_http *h = payload;
-	int fd;
-
-	(void)purpose;
-	(void)addr;
-	fd = h->opts.connect_fn(h->opts.connect_payload);
-	return fd < 0 ? CURL_SOCKET_BAD : (curl_socket_t)fd;
-}
-
-static int socket_already_connected(void *payload, curl_socket_t fd, curlsocktype purpose)
-{
-	(void)payload;
-	(void)fd;
-	(void)purpose;
-	return CURL_SOCKOPT_ALREADY_CONNECTED;
-}
-
 static void set_common_options(rw_http *h, rw_http_req *r, CURL *e)
 {
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
@@ -346,11 +326,6 @@ static void set_common_options(rw_http *h, rw_http_req *r, CURL *e)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, h->client_key);
 	if (r->unix_socket)
 		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, r->unix_socket);
-	if (h->opts.connect_fn) {
-		curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_bridged_socket);
-		curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, h);
-		curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, socket_already_connected);
-	}
 }
 
 static void set_method(rw_http_req *r, CURL *e)

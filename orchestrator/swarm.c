@@ -862,8 +862,6 @@ static void copy_settings(swarm *s, const rw_orchestrator_opts *opts)
 	s->http_opts.ca_file = s->tls_ca;
 	s->http_opts.client_cert = s->tls_cert;
 	s->http_opts.client_key = s->tls_key;
-	s->http_opts.connect_fn = NULL;
-	s->http_opts.connect_payload = NULL;
 }
 
 /* The constructor orchestrator.c knows by name. */

@@ -5,7 +5,7 @@
  * HTTP connection.
  *
  * libcurl talks to a unix socket of ours (see swarm_ssh.h for why not a
- * socket handed over through connect_fn); each connection it makes is
+ * socket handed to libcurl ready-made); each connection it makes is
  * bridged to a new channel. libssh2 sessions are not safe to use from two
  * threads, so after authentication one I/O thread owns the session and
  * pumps every channel in non-blocking mode; the mutex guards only what the
@@ -81,6 +81,7 @@ struct rw_swarm_ssh {
 	bool thread_started;
 	bool stopping;
 	bool dead;                 /* the session broke: no more channels */
+	char *dead_reason;
 	int wake[2];               /* tells the I/O thread to stop */
 	bridge *bridges;
 	char *failure;
@@ -515,7 +516,7 @@ static bool session_broken(rw_swarm_ssh *s, int rc)
 			char *msg = NULL;
 
 			libssh2_session_last_error(s->session, &msg, NULL, 0);
-			set_failure(s, rw_printf("SSH connection lost: %s", msg ? msg : "error"));
+			s->dead_reason = rw_printf("SSH connection lost: %s", msg ? msg : "error");
 		}
 		s->dead = true;
 		return true;
@@ -645,6 +646,9 @@ static bool pump_in(rw_swarm_ssh *s, bridge *b)
 static void start_closing(rw_swarm_ssh *s, bridge *b)
 {
 	b->state = BRIDGE_CLOSING;
+	/* every request that fails from now on hears why */
+	if (s->dead)
+		set_failure(s, rw_strdup(s->dead_reason));
 	if (b->err.size) {
 		char *text = rw_strndup(b->err.ptr, b->err.size);
 
@@ -969,5 +973,6 @@ void rw_swarm_ssh_free(rw_swarm_ssh *s)
 			close(s->wake[i]);
 	pthread_mutex_destroy(&s->lock);
 	free(s->failure);
+	free(s->dead_reason);
 	free(s);
 }

@@ -30,8 +30,8 @@ int rw_swarm_ssh_open(rw_swarm_ssh **out, const rw_swarm_ssh_opts *opts);
 
 /*
  * The unix socket to send HTTP to: every connection made to it is bridged to
- * a new channel running `docker system dial-stdio`. (Not a socket handed to
- * libcurl through rw_http_opts.connect_fn: Debian 12's libcurl 7.88 calls
+ * a new channel running `docker system dial-stdio`. (Not a connected socket
+ * handed to libcurl (CURLOPT_OPENSOCKETFUNCTION): Debian 12's libcurl 7.88 calls
  * connect() on such a socket anyway and fails, curl issue #10626, fixed in
  * 8.0.) The socket lives in a 0700 directory of its own, so that no other
  * user can reach the remote engine through it.

@@ -6,7 +6,8 @@ set -eu
 
 PACKAGES="gcc make pkg-config git ca-certificates tzdata openssl python3
 libcurl4-openssl-dev libjansson-dev libgit2-dev libssh2-1-dev libssl-dev
-libcmocka-dev docker-registry apache2-utils openssh-server openssh-client"
+libcmocka-dev docker-registry apache2-utils openssh-server openssh-client
+docker.io libc6-dev"
 
 missing=""
 for p in $PACKAGES; do
@@ -35,10 +36,11 @@ if ! $SUDO apt-get install -y --no-install-recommends $missing >/tmp/rewind-boot
 		exit 1
 	fi
 fi
-# The packages of docker-registry and openssh-server start system services
-# (:5000, :22); rewind's tests and demo start their own on 127.0.0.1 and need
+# The packages of docker-registry, openssh-server and docker.io start
+# system services (:5000, :22, dockerd); rewind's tests and demo start their own on 127.0.0.1 and need
 # nothing else listening.
 if command -v service >/dev/null 2>&1; then
 	service docker-registry stop >/dev/null 2>&1 || true
 	service ssh stop >/dev/null 2>&1 || true
+	service docker stop >/dev/null 2>&1 || true
 fi

@@ -31,16 +31,9 @@ typedef struct {
 	int verbose;             /* unused; -vv logging follows rw_log_level() */
 	const char *client_cert; /* TLS client certificate (PEM), e.g. a Docker engine's */
 	const char *client_key;
-	/*
-	 * Instead of connecting to the URL's host, use the connected socket
-	 * this returns (-1 with an error set on failure): how HTTP travels over
-	 * an SSH channel. The engine closes the socket when done with it.
-	 */
-	int (*connect_fn)(void *payload);
-	void *connect_payload;
 } rw_http_opts;
 
-#define RW_HTTP_OPTS_INIT { 16, NULL, false, 10000, 30000, 3, 250, 30000, NULL, 0, NULL, NULL, NULL, NULL }
+#define RW_HTTP_OPTS_INIT { 16, NULL, false, 10000, 30000, 3, 250, 30000, NULL, 0, NULL, NULL }
 
 typedef struct rw_http rw_http;
 typedef struct rw_http_req rw_http_req;

@@ -25,7 +25,8 @@ and its containerd, unmounts what is left and removes the directory.
 The registry at 127.0.0.1 needs no --insecure-registry: dockerd treats
 127.0.0.0/8 as insecure by default.
 
-Only one Dockerd at a time: swarm's gossip port (7946) cannot be moved.
+Swarm's gossip port (7946 on 127.0.0.1) cannot be moved in 20.10: tests
+should use one Dockerd at a time (a module-wide one, with a service per test).
 
 Images are made without docker (`make_image`): the static program
 tests/helpers/static/idle.c (built once with `gcc -static`) in one layer, a
@@ -340,6 +341,7 @@ class Dockerd:
     def start(self):
         if self.proc:
             return
+        _sweep_stale()
         cmd = [DOCKERD_BIN, "--bridge=none", "--iptables=false", "--ip6tables=false",
                "--data-root", self.data_root, "--exec-root", self.exec_root,
                "--pidfile", self.pid_file, "-H", self.host]
@@ -437,17 +439,39 @@ class Dockerd:
             self._log_fh = None
 
     def _unmount(self):
-        """Mounts dockerd left under our directory (overlays, netns, shm), deepest first."""
-        if not self.dir:
-            return
+        if self.dir:
+            _unmount_under(self.dir)
+
+
+def _unmount_under(directory):
+    """Mounts dockerd left under directory (overlays, netns, shm), deepest first."""
+    try:
+        with open("/proc/self/mounts") as f:
+            points = [line.split()[1].replace("\\040", " ") for line in f]
+    except OSError:
+        return
+    mine = [p for p in points if p == directory or p.startswith(directory + "/")]
+    for p in sorted(set(mine), key=len, reverse=True):
+        subprocess.run(["umount", "-l", p], capture_output=True)
+
+
+def _sweep_stale():
+    """Directories of engines whose test process was killed (no atexit): their
+    dockerd is gone (pid file naming no process), so their mounts and files go."""
+    for name in os.listdir("/tmp"):
+        d = os.path.join("/tmp", name)
+        if not name.startswith("rw-dockerd-") or not os.path.isdir(d):
+            continue
         try:
-            with open("/proc/self/mounts") as f:
-                points = [line.split()[1].replace("\\040", " ") for line in f]
-        except OSError:
-            return
-        mine = [p for p in points if p == self.dir or p.startswith(self.dir + "/")]
-        for p in sorted(set(mine), key=len, reverse=True):
-            subprocess.run(["umount", "-l", p], capture_output=True)
+            with open(os.path.join(d, "dockerd.pid")) as f:
+                os.kill(int(f.read().strip()), 0)
+            continue                      # its dockerd runs: someone's live engine
+        except (OSError, ValueError):
+            pass
+        if time.time() - os.path.getmtime(d) < 120:
+            continue                      # maybe starting right now
+        _unmount_under(d)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def _quote(s):
