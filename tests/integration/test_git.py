@@ -8,9 +8,8 @@ OpenSSH server, tests/helpers/sshd.py, running git-upload-pack and
 git-receive-pack, so server hooks run) and http:// (git http-backend behind a
 small server that wants a token).
 
-The driver is $REWIND_DRIVE, else build/<variant>/tests/drive (variant: that
-of $REWIND_BIN), built here from drive.c and librewind.a when missing or older
-than them, exactly as test_marathon.py does.
+The driver is $REWIND_DRIVE, else build/<variant>/tests/drive, which the
+Makefile builds (see drivetest.py).
 """
 import base64
 import http.server
@@ -21,49 +20,11 @@ import subprocess
 import threading
 import unittest
 
-from rwtest import BIN, VALGRIND, VALGRIND_CMD, RewindCase
+from drivetest import DriveResult, argv, check
+from rwtest import VALGRIND, RewindCase
 from sshd import Sshd, make_keypair
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-VARIANT = os.path.basename(os.path.dirname(os.path.abspath(BIN))) or "release"
-PKGS = ["libcurl", "jansson", "libgit2", "libssh2", "libcrypto"]
-WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-prototypes"]
-SAN = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
 RUN_TIMEOUT = 240 if VALGRIND else 60
-_driver = None
-_driver_lock = threading.Lock()
-
-def driver():
-    """$REWIND_DRIVE, else build/<variant>/tests/drive, (re)built when older than its inputs."""
-    global _driver
-    with _driver_lock:
-        if not _driver:
-            _driver = os.environ.get("REWIND_DRIVE") or _build()
-        return _driver
-
-
-def _build():
-    """The command at the top of drive.c, as test_marathon.py runs it: one driver for all backends."""
-    lib = os.path.join(ROOT, "build", VARIANT, "librewind.a")
-    out = os.path.join(ROOT, "build", VARIANT, "tests", "drive")
-    if not os.path.exists(lib):
-        raise RuntimeError("%s is missing: run make VARIANT=%s first" % (lib, VARIANT))
-    inputs = [os.path.join(ROOT, "tests/orchestrator/drive.c"), lib]
-    inputs += [os.path.join(ROOT, "include/rewind", h) for h in os.listdir(os.path.join(ROOT, "include/rewind"))]
-    if os.path.exists(out) and os.path.getmtime(out) >= max(os.path.getmtime(p) for p in inputs):
-        return out
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs"] + PKGS, capture_output=True, text=True,
-                           check=True).stdout.split()
-    opt = ["-O1", "-g"] + SAN if VARIANT == "asan" else ["-O2", "-g"]
-    # --whole-archive: the backends are only reached through the table in orchestrator.c
-    cmd = [os.environ.get("CC", "cc"), "-std=c11", "-D_GNU_SOURCE", "-D_FILE_OFFSET_BITS=64"] + WARN + \
-        ["-Iinclude"] + opt + ["-o", out, "tests/orchestrator/drive.c", "-Wl,--whole-archive", lib,
-                               "-Wl,--no-whole-archive"] + flags + ["-lm"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError("building the driver failed:\n%s\n%s" % (" ".join(cmd), proc.stderr))
-    return out
 
 
 # --- the manifests of the seed commit -------------------------------------------------
@@ -194,32 +155,6 @@ def rolled_back(files):
 
 # --- driving --------------------------------------------------------------------------
 
-class Drive:
-    def __init__(self, code, out, err):
-        self.code = code
-        self.out = out
-        self.err = err
-        self.lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-    def get(self, command):
-        for line in reversed(self.lines):
-            if line["command"] == command:
-                return line
-        raise AssertionError("no result for %s in %r" % (command, self))
-
-    def __repr__(self):
-        return "exit %d\n--- stdout\n%s--- stderr\n%s" % (self.code, self.out, self.err)
-
-
-def commands_argv(commands):
-    argv = []
-    for c in commands:
-        if argv:
-            argv.append("+")
-        argv.extend(c)
-    return argv
-
-
 class GitCase(RewindCase):
     """A test with a seeded bare repository as the remote (self.remote)."""
 
@@ -296,24 +231,12 @@ class GitCase(RewindCase):
     def drive_argv(self, opts, commands):
         self.runs += 1
         path = self.write("opts-%d.json" % self.runs, json.dumps(opts))
-        cmd = [driver(), "-v", "git", path] + commands_argv(commands)
-        if VALGRIND:
-            cmd = VALGRIND_CMD + cmd
-        return cmd
-
-    def check_run(self, res):
-        if VALGRIND:
-            self.assertNotEqual(res.code, 99, "valgrind found errors:\n%r" % res)
-        self.assertGreaterEqual(res.code, 0, repr(res))
-        for bad in ("runtime error:", "AddressSanitizer", "LeakSanitizer"):
-            self.assertNotIn(bad, res.err, repr(res))
+        return argv("git", path, commands, "-v")
 
     def drive(self, opts, *commands, env=None):
         proc = subprocess.run(self.drive_argv(opts, commands), capture_output=True, text=True,
                               env=self.env(env), cwd=self.cwd, timeout=RUN_TIMEOUT)
-        res = Drive(proc.returncode, proc.stdout, proc.stderr)
-        self.check_run(res)
-        return res
+        return check(self, DriveResult(proc.returncode, proc.stdout, proc.stderr))
 
     def drive_ok(self, opts, *commands, env=None):
         res = self.drive(opts, *commands, env=env)
@@ -328,7 +251,7 @@ class GitCase(RewindCase):
 
     def rollback(self, opts, repo="team/web", image=NEW, message=MESSAGE, env=None):
         """find, current, update, publish, poll in one process; returns the result."""
-        app = self.drive_ok(opts, ["find", repo], env=env).get("find")["app_id"]
+        app = self.drive_ok(opts, ["find", repo], env=env).last_of("find")["app_id"]
         return self.drive_ok(opts, ["current", app], ["update", app, image], ["poll", app, "@"],
                              ["publish", message], ["poll", app, "@"], env=env)
 
@@ -337,8 +260,8 @@ class GitCase(RewindCase):
         before = before or self.seed
         self.assertEqual(self.remote_files(), rolled_back(before))
         head = self.remote_head()
-        self.assertEqual(res.get("publish")["detail"], "pushed %s to main" % head[:7])
-        self.assertEqual(res.get("poll")["state"], "done")
+        self.assertEqual(res.last_of("publish")["detail"], "pushed %s to main" % head[:7])
+        self.assertEqual(res.last_of("poll")["state"], "done")
         self.assertEqual(self.git("--git-dir", self.remote, "log", "-1", "--format=%B", "main"), MESSAGE + "\n")
 
 
@@ -349,16 +272,16 @@ class LocalTest(GitCase):
         opts = self.opts()
         res = self.drive_ok(opts, ["find", "team/web"], ["current", WEB_APP],
                             ["describe", WEB_APP, NEW], ["warning", WEB_APP])
-        self.assertEqual(res.get("find")["app_id"], WEB_APP)
-        self.assertEqual(res.get("current")["image"], OLD)
-        self.assertEqual(res.get("describe")["text"],
+        self.assertEqual(res.last_of("find")["app_id"], WEB_APP)
+        self.assertEqual(res.last_of("current")["image"], OLD)
+        self.assertEqual(res.last_of("describe")["text"],
                          "compose/docker-compose.yml:7: image %s -> %s; helm/values-prod.yaml:9: image %s -> %s; "
                          "k8s/web.yaml:13: image %s -> %s; k8s/web.yaml:17: image %s -> %s; "
                          "marathon/web.json:7: image %s -> %s" % ((OLD, NEW) * 5))
-        self.assertIsNone(res.get("warning")["text"])
+        self.assertIsNone(res.last_of("warning")["text"])
         res = self.rollback(opts)
-        self.assertEqual(res.get("current")["image"], OLD)
-        self.assertIsNone(res.get("update")["deploy_id"])
+        self.assertEqual(res.last_of("current")["image"], OLD)
+        self.assertIsNone(res.last_of("update")["deploy_id"])
         self.assertEqual([l["state"] for l in res.lines if l["command"] == "poll"], ["running", "done"])
         self.assert_rolled_back(res)
         self.assertEqual(self.remote_log(), ["rewind <rewind@localhost>|rewind <rewind@localhost>|"
@@ -383,7 +306,7 @@ class LocalTest(GitCase):
         want["README.md"] = README
         self.assertEqual(self.remote_files(), want)
         self.assertEqual(len(self.remote_log()), 4)
-        self.assertIn("pushed", res.get("publish")["detail"])
+        self.assertIn("pushed", res.last_of("publish")["detail"])
 
     def test_leftovers_of_a_crashed_run_are_discarded(self):
         opts = self.opts()
@@ -409,7 +332,7 @@ class LocalTest(GitCase):
 
     def test_a_concurrent_push_is_rebased(self):
         opts = self.opts()
-        app = self.drive_ok(opts, ["find", "team/web"]).get("find")["app_id"]
+        app = self.drive_ok(opts, ["find", "team/web"]).last_of("find")["app_id"]
         sleep = "6000" if VALGRIND else "1500"
         proc = subprocess.Popen(self.drive_argv(opts, [["update", app, NEW], ["sleep", sleep],
                                                        ["publish", MESSAGE], ["poll", app, "@"]]),
@@ -428,8 +351,7 @@ class LocalTest(GitCase):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
-        res = Drive(proc.returncode, first + out, err)
-        self.check_run(res)
+        res = check(self, DriveResult(proc.returncode, first + out, err))
         self.assertEqual(res.code, 0, repr(res))
         self.assertIn("someone pushed to main first", res.err)
         self.assert_rolled_back(res, before=theirs)
@@ -452,9 +374,9 @@ class LocalTest(GitCase):
     def test_explicit_app_narrows_the_files(self):
         opts = self.opts(app_ids={"team/web": "k8s/web.yaml, helm/values-prod.yaml"})
         res = self.drive_ok(opts, ["find", "team/web"])
-        self.assertEqual(res.get("find")["app_id"], "helm/values-prod.yaml,k8s/web.yaml#team/web")
+        self.assertEqual(res.last_of("find")["app_id"], "helm/values-prod.yaml,k8s/web.yaml#team/web")
         res = self.drive_fails(9, self.opts(app_ids={"team/web": "k8s/api.yaml"}), ["find", "team/web"])
-        self.assertIn("no image of repository 'team/web' in k8s/api.yaml", res.get("find")["error"])
+        self.assertIn("no image of repository 'team/web' in k8s/api.yaml", res.last_of("find")["error"])
 
     def test_pinned_digest_and_helm_split_values(self):
         digest = "sha256:" + "ab" * 32
@@ -462,60 +384,60 @@ class LocalTest(GitCase):
                   b"  digest: \"sha256:" + b"cd" * 32 + b"\"   # pinned\n")
         self.commit_files({"helm/values-canary.yaml": values}, "canary values")
         opts = self.opts(git_paths="helm/values-canary.yaml")
-        app = self.drive_ok(opts, ["find", "web"]).get("find")["app_id"]
+        app = self.drive_ok(opts, ["find", "web"]).last_of("find")["app_id"]
         self.assertEqual(app, "helm/values-canary.yaml#web")
         res = self.drive_ok(opts, ["current", app], ["update", app, "registry.example.com/team/web:1.10@" + digest],
                             ["publish", "pin"])
-        self.assertEqual(res.get("current")["image"], "registry.example.com/team/web:1.8.0-master@sha256:" + "cd" * 32)
+        self.assertEqual(res.last_of("current")["image"], "registry.example.com/team/web:1.8.0-master@sha256:" + "cd" * 32)
         self.assertEqual(self.remote_file("helm/values-canary.yaml"),
                          b"image:\n  repository: registry.example.com/team/web\n  tag: \"1.10\"\n"
                          b"  digest: \"" + digest.encode() + b"\"   # pinned\n")
 
     def test_nothing_to_publish_when_the_image_is_already_there(self):
         opts = self.opts()
-        app = self.drive_ok(opts, ["find", "team/web"]).get("find")["app_id"]
+        app = self.drive_ok(opts, ["find", "team/web"]).last_of("find")["app_id"]
         res = self.drive_ok(opts, ["update", app, OLD], ["publish", MESSAGE], ["poll", app, "-"])
-        self.assertEqual(res.get("publish")["detail"], "nothing to push: main already has these images")
-        self.assertEqual(res.get("poll")["state"], "done")
+        self.assertEqual(res.last_of("publish")["detail"], "nothing to push: main already has these images")
+        self.assertEqual(res.last_of("poll")["state"], "done")
         self.assertEqual(len(self.remote_log()), 1)
 
     def test_missing_repository_names_the_paths_searched(self):
         res = self.drive_fails(9, self.opts(), ["find", "billing"])
-        err = res.get("find")["error"]
+        err = res.last_of("find")["error"]
         self.assertIn("no image of repository 'billing'", err)
         for p in PATHS + ["k8s/web.yaml", "helm/values-prod.yaml", "marathon/web.json"]:
             self.assertIn(p, err)
-        self.assertEqual(res.get("find")["class"], "orchestrator")
+        self.assertEqual(res.last_of("find")["class"], "orchestrator")
         # "webshop" is there, "shop" is not a name of it
         self.drive_fails(9, self.opts(), ["find", "shop"])
-        self.assertEqual(self.drive_ok(self.opts(), ["find", "webshop"]).get("find")["app_id"],
+        self.assertEqual(self.drive_ok(self.opts(), ["find", "webshop"]).last_of("find")["app_id"],
                          "k8s/web.yaml#webshop")
 
     def test_configuration_errors(self):
         res = self.drive_fails(3, self.opts(git_paths="nothing/*.yaml"), ["find", "web"])
-        self.assertIn("match no file", res.get("open")["error"])
+        self.assertIn("match no file", res.last_of("open")["error"])
         res = self.drive_fails(3, self.opts(git_paths=[]), ["find", "web"])
-        self.assertIn("no paths", res.get("new")["error"])
+        self.assertIn("no paths", res.last_of("new")["error"])
         res = self.drive_fails(3, {"git_paths": PATHS}, ["find", "web"])
-        self.assertIn("no repository URL", res.get("new")["error"])
+        self.assertIn("no repository URL", res.last_of("new")["error"])
         res = self.drive_fails(9, self.opts(git_branch="release"), ["find", "web"])
-        self.assertIn("no branch 'release'", res.get("open")["error"])
+        self.assertIn("no branch 'release'", res.last_of("open")["error"])
         res = self.drive_fails(4, self.opts(git_url="file://" + self.tmp + "/nope.git"), ["find", "web"])
-        self.assertIn("cannot fetch from", res.get("open")["error"])
+        self.assertIn("cannot fetch from", res.last_of("open")["error"])
         os.makedirs(os.path.join(self.tmp, "busy"))
         with open(os.path.join(self.tmp, "busy", "notes.txt"), "w") as f:
             f.write("mine\n")
         res = self.drive_fails(3, self.opts(git_workdir=os.path.join(self.tmp, "busy")), ["find", "web"])
-        self.assertIn("is not a git repository", res.get("open")["error"])
+        self.assertIn("is not a git repository", res.last_of("open")["error"])
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "busy", "notes.txt")))
 
     def test_image_of_another_repository_is_refused(self):
         opts = self.opts()
-        app = self.drive_ok(opts, ["find", "team/web"]).get("find")["app_id"]
+        app = self.drive_ok(opts, ["find", "team/web"]).last_of("find")["app_id"]
         res = self.drive_fails(9, opts, ["update", app, "registry.example.com/team/api:1.0"])
-        self.assertIn("is not of repository 'team/web'", res.get("update")["error"])
+        self.assertIn("is not of repository 'team/web'", res.last_of("update")["error"])
         res = self.drive_fails(9, opts, ["current", "k8s/web.yaml"])
-        self.assertIn("invalid app id", res.get("current")["error"])
+        self.assertIn("invalid app id", res.last_of("current")["error"])
 
     def test_flux_marker_warns(self):
         marked = replaced(WEB_YAML, b"   registry.example.com/team/web:1.8.0-master\n",
@@ -539,7 +461,7 @@ class LocalTest(GitCase):
         self.commit_files({"k8s/.argocd-source-web.yaml": b"helm:\n  parameters:\n  - name: image.tag\n"
                                                          b"    value: 1.8.0-master\n"}, "argocd write-back")
         res = self.drive_ok(self.opts(), ["find", "api"], ["warning", "k8s/api.yaml#api"])
-        text = res.get("warning")["text"]
+        text = res.last_of("warning")["text"]
         self.assertIn("k8s/.argocd-source-web.yaml is an Argo CD Image Updater write-back file", text)
         self.assertIn("argocd-image-updater annotations", text)
 
@@ -593,22 +515,22 @@ class SshTest(GitCase):
 
     def test_wrong_key_is_refused(self):
         res = self.drive_fails(5, self.ssh_opts(git_ssh_key=self.other_key), ["find", "team/web"])
-        err = res.get("open")["error"]
+        err = res.last_of("open")["error"]
         self.assertIn("the server refused %s for user '%s'" % (self.other_key, self.sshd.user), err)
-        self.assertEqual(res.get("open")["class"], "auth")
+        self.assertEqual(res.last_of("open")["class"], "auth")
 
     def test_no_key_and_no_agent(self):
         res = self.drive_fails(5, self.ssh_opts(git_ssh_key=None), ["find", "team/web"],
                                env={"SSH_AUTH_SOCK": ""})
-        self.assertIn("no SSH key", res.get("open")["error"])
+        self.assertIn("no SSH key", res.last_of("open")["error"])
         res = self.drive_fails(3, self.ssh_opts(git_ssh_key=self.keys + "/missing"), ["find", "team/web"])
-        self.assertIn("missing", res.get("open")["error"])
+        self.assertIn("missing", res.last_of("open")["error"])
 
     def test_unknown_host_key_is_refused(self):
         empty = self.write("known_hosts", "")
         seen = len(self.sshd.log())
         res = self.drive_fails(5, self.ssh_opts(git_known_hosts=empty), ["find", "team/web"])
-        err = res.get("open")["error"]
+        err = res.last_of("open")["error"]
         self.assertIn("unknown host key of [127.0.0.1]:%d" % self.sshd.port, err)
         self.assertIn("SHA256:", err)
         self.assertNotIn("Accepted publickey", self.sshd.log()[seen:])  # not even authenticated
@@ -619,15 +541,15 @@ class SshTest(GitCase):
             kind, blob = f.read().split()[:2]
         kh = self.write("known_hosts", "[127.0.0.1]:%d %s %s\n" % (self.sshd.port, kind, blob))
         res = self.drive_fails(5, self.ssh_opts(git_known_hosts=kh), ["find", "team/web"])
-        self.assertIn("does not match", res.get("open")["error"])
-        self.assertIn("someone is in the middle", res.get("open")["error"])
+        self.assertIn("does not match", res.last_of("open")["error"])
+        self.assertIn("someone is in the middle", res.last_of("open")["error"])
 
     def test_hook_refusal_is_reported_with_the_remote_message(self):
         self.hook("pre-receive", "#!/bin/sh\necho 'production is frozen until Monday (ask #release)' >&2\nexit 1\n")
         opts = self.ssh_opts()
-        app = self.drive_ok(opts, ["find", "team/web"]).get("find")["app_id"]
+        app = self.drive_ok(opts, ["find", "team/web"]).last_of("find")["app_id"]
         res = self.drive_fails(9, opts, ["update", app, NEW], ["publish", MESSAGE])
-        err = res.get("publish")["error"]
+        err = res.last_of("publish")["error"]
         self.assertIn("refused the push", err)
         self.assertIn("pre-receive hook declined", err)
         self.assertIn("production is frozen until Monday (ask #release)", err)
@@ -669,9 +591,9 @@ exit 0
     def test_retries_are_bounded(self):
         self.race_hook(10)
         opts = self.ssh_opts()
-        app = self.drive_ok(opts, ["find", "team/web"]).get("find")["app_id"]
+        app = self.drive_ok(opts, ["find", "team/web"]).last_of("find")["app_id"]
         res = self.drive_fails(9, opts, ["update", app, NEW], ["publish", MESSAGE])
-        self.assertIn("moved under each of 3 pushes", res.get("publish")["error"])
+        self.assertIn("moved under each of 3 pushes", res.last_of("publish")["error"])
         self.assertEqual(res.err.count("someone pushed to main first"), 2)
         self.assertEqual([l.split("|")[2] for l in self.remote_log()],
                          ["race 3", "race 2", "race 1", "Initial manifests"])
@@ -773,10 +695,10 @@ class HttpTokenTest(GitCase):
         token_file = self.write("token", "not-the-token\n", mode=0o600)
         res = self.drive_fails(5, self.opts(git_url=self.url, git_token_file=token_file), ["find", "web"])
         self.assertIn("the server refused the token of %s (user 'x-access-token')" % token_file,
-                      res.get("open")["error"])
+                      res.last_of("open")["error"])
         self.assertNotIn("not-the-token", res.out + res.err)
         res = self.drive_fails(5, self.opts(git_url=self.url), ["find", "web"])
-        self.assertIn("set the git token file", res.get("open")["error"])
+        self.assertIn("set the git token file", res.last_of("open")["error"])
 
 
 if __name__ == "__main__":

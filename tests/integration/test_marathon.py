@@ -2,64 +2,23 @@
 (tests/helpers/marathon.py), through the orchestrator test driver
 (tests/orchestrator/drive.c).
 
-The driver is $REWIND_DRIVE, else build/<variant>/tests/drive (variant: that
-of $REWIND_BIN), built here from drive.c and librewind.a when missing or older
-than them (the command is the one at the top of drive.c).
+The driver is $REWIND_DRIVE, else build/<variant>/tests/drive, which the
+Makefile builds (see drivetest.py).
 """
 import base64
 import copy
 import json
-import os
 import socket
-import subprocess
-import threading
-import time
 import unittest
 import urllib.request
 
+from drivetest import DriveCase
 from faultproxy import FaultProxy
 from marathon import MarathonEmulator
-from rwtest import BIN, VALGRIND, RewindCase
+from rwtest import VALGRIND
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-VARIANT = os.path.basename(os.path.dirname(os.path.abspath(BIN))) or "release"
-PKGS = ["libcurl", "jansson", "libgit2", "libssh2", "libcrypto"]
-WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-prototypes"]
-SAN = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
 RUN_TIMEOUT = 180 if VALGRIND else 60
 SLOW = 4 if VALGRIND else 1   # valgrind runs the driver that much slower
-_driver = None
-_driver_lock = threading.Lock()
-
-
-def driver():
-    """$REWIND_DRIVE, else build/<variant>/tests/drive, (re)built when older than its inputs."""
-    global _driver
-    with _driver_lock:
-        if not _driver:
-            _driver = os.environ.get("REWIND_DRIVE") or _build()
-        return _driver
-
-
-def _build():
-    lib = os.path.join(ROOT, "build", VARIANT, "librewind.a")
-    out = os.path.join(ROOT, "build", VARIANT, "tests", "drive")
-    inputs = [os.path.join(ROOT, "tests/orchestrator/drive.c"), lib]
-    inputs += [os.path.join(ROOT, "include/rewind", h) for h in os.listdir(os.path.join(ROOT, "include/rewind"))]
-    if os.path.exists(out) and os.path.getmtime(out) >= max(os.path.getmtime(p) for p in inputs):
-        return out
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs"] + PKGS, capture_output=True, text=True,
-                           check=True).stdout.split()
-    opt = ["-O1", "-g"] + SAN if VARIANT == "asan" else ["-O2", "-g"]
-    # --whole-archive: the backends are only reached through the table in orchestrator.c
-    cmd = [os.environ.get("CC", "cc"), "-std=c11", "-D_GNU_SOURCE", "-D_FILE_OFFSET_BITS=64"] + WARN + \
-        ["-Iinclude"] + opt + ["-o", out, "tests/orchestrator/drive.c", "-Wl,--whole-archive", lib,
-                               "-Wl,--no-whole-archive"] + flags + ["-lm"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-    if proc.returncode:
-        raise RuntimeError("building the driver failed:\n%s\n%s" % (" ".join(cmd), proc.stderr))
-    return out
 
 
 def free_port():
@@ -149,8 +108,11 @@ def without_changing(app):
     return app
 
 
-class MarathonCase(RewindCase):
+class MarathonCase(DriveCase):
     """Runs the driver against an emulator, checking it never crashes or leaks."""
+
+    BACKEND = "marathon"
+    DRIVE_TIMEOUT = RUN_TIMEOUT
 
     def emulator(self, apps=(), **kw):
         m = MarathonEmulator({a["id"]: a for a in apps}, **kw)
@@ -162,67 +124,6 @@ class MarathonCase(RewindCase):
              "http": {"max_retries": 0, "connect_timeout_ms": 2000, "stall_timeout_ms": 10000}}
         o.update(opts)
         return {k: v for k, v in o.items() if v is not None}
-
-    def drive(self, opts, *args, env=None, verbose=None, popen=False):
-        path = os.path.join(self.tmp, "options-%d.json" % len(os.listdir(self.tmp)))
-        with open(path, "w") as f:
-            json.dump(opts, f)
-        cmd = [driver()] + ([verbose] if verbose else []) + ["marathon", path] + commands(args)
-        if VALGRIND:
-            cmd = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
-                   "--error-exitcode=99"] + cmd
-        if popen:
-            return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                    env=self.env(env), cwd=self.cwd)
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(env), cwd=self.cwd,
-                              timeout=RUN_TIMEOUT)
-        return self.checked(proc.returncode, proc.stdout, proc.stderr)
-
-    def checked(self, code, out, err):
-        res = DriveResult(code, out, err)
-        self.assertNotEqual(code, 99, "valgrind found errors:\n%r" % res)
-        self.assertGreaterEqual(code, 0, repr(res))
-        for bad in ("runtime error:", "AddressSanitizer", "LeakSanitizer"):
-            self.assertNotIn(bad, err, repr(res))
-        return res
-
-    def ok(self, opts, *args, **kw):
-        res = self.drive(opts, *args, **kw)
-        self.assertEqual(res.code, 0, repr(res))
-        return res
-
-    def fails(self, code, opts, *args, **kw):
-        res = self.drive(opts, *args, **kw)
-        self.assertEqual(res.code, code, repr(res))
-        self.assertFalse(res.last["ok"], repr(res))
-        self.assertIn("drive: error: " + res.last["error"], res.err)
-        return res
-
-
-def commands(args):
-    """("find", "web") is one command; (("find", "web"), ("current", "/x")) several, joined by "+"."""
-    if all(isinstance(a, str) for a in args):
-        return list(args)
-    out = []
-    for a in args:
-        out += (["+"] if out else []) + list(a)
-    return out
-
-
-class DriveResult:
-    def __init__(self, code, out, err):
-        self.code, self.out, self.err = code, out, err
-        self.lines = [json.loads(line) for line in out.splitlines() if line.strip()]
-
-    @property
-    def last(self):
-        return self.lines[-1]
-
-    def get(self, command):
-        return [r for r in self.lines if r["command"] == command]
-
-    def __repr__(self):
-        return "exit %d\n--- stdout\n%s--- stderr\n%s" % (self.code, self.out, self.err)
 
 
 def http(method, url, body=None):
@@ -242,7 +143,7 @@ class TestMapping(MarathonCase):
         m = self.emulator([app_def(i) for i in ("/ds/prod/web", "/ds/prod-old/web", "/ds/prod/webshop",
                                                 "/ds/staging/web", "/ds/prod/api", "/other/ds/prod/worker")])
         res = self.ok(self.options(m), ("find", "web"), ("find", "api"), ("find", "webshop"))
-        self.assertEqual([r["app_id"] for r in res.get("find")], ["/ds/prod/web", "/ds/prod/api", "/ds/prod/webshop"])
+        self.assertEqual([r["app_id"] for r in res.of("find")], ["/ds/prod/web", "/ds/prod/api", "/ds/prod/webshop"])
         # Marathon's id filter brings the substring matches; rewind keeps the path prefix
         listing = [r for r in m.requests if r["path"] == "/v2/apps"]
         self.assertEqual(len(listing), 1)
@@ -282,7 +183,7 @@ class TestMapping(MarathonCase):
         m = self.emulator([app_def("/ds/prod/web"), app_def("/ds/frontend/site")])
         opts = self.options(m, app_ids={"web": "ds/frontend/site/", "api": "/ds/backend/api"})
         res = self.ok(opts, ("find", "web"), ("current", "/ds/frontend/site"))
-        self.assertEqual(res.get("find")[0]["app_id"], "/ds/frontend/site")
+        self.assertEqual(res.of("find")[0]["app_id"], "/ds/frontend/site")
         self.assertEqual(res.last["image"], REGISTRY + "/site:1.8.0-master")
         # an explicit id Marathon does not know: found, but reading it says so
         res = self.fails(9, opts, ("find", "api"), ("current", "/ds/backend/api"))
@@ -299,7 +200,7 @@ class TestUpdate(MarathonCase):
         m = self.emulator([app_def("/ds/prod/web", image=image)])
         res = self.ok(self.options(m), ("current", "/ds/prod/web"),
                       ("describe", "/ds/prod/web", REGISTRY + "/web:1.7.9-master"))
-        self.assertEqual(res.get("current")[0]["image"], image)
+        self.assertEqual(res.of("current")[0]["image"], image)
         self.assertEqual(res.last["text"], "PUT /v2/apps/ds/prod/web: container.docker.image %s -> %s" % (
             image, REGISTRY + "/web:1.7.9-master"))
         # describe alone reads the image itself
@@ -323,7 +224,7 @@ class TestUpdate(MarathonCase):
         new = REGISTRY + "/web:1.7.9-master@sha256:" + "cd" * 32
         res = self.ok(self.options(m), ("update", "/ds/prod/web", new), ("wait", "/ds/prod/web", "@", "10", "50"),
                       ("current", "/ds/prod/web"))
-        self.assertEqual(res.get("wait")[0]["state"], "done", repr(res))
+        self.assertEqual(res.of("wait")[0]["state"], "done", repr(res))
         self.assertEqual(res.last["image"], new)
         after = m.app("/ds/prod/web")
         expected = without_changing(before)
@@ -357,11 +258,11 @@ class TestUpdate(MarathonCase):
         new = REGISTRY + "/web:1.7.9-master"
         res = self.ok(self.options(m), ("update", "/ds/prod/web", new), ("poll", "/ds/prod/web", "@"),
                       ("wait", "/ds/prod/web", "@", "60", "100"), ("poll", "/ds/prod/web", "@"))
-        dep = res.get("update")[0]["deploy_id"]
-        first = res.get("poll")[0]
+        dep = res.of("update")[0]["deploy_id"]
+        first = res.of("poll")[0]
         self.assertEqual(first["state"], "running")
         self.assertIn("deployment %s: step 1/1" % dep, first["detail"])
-        wait = res.get("wait")[0]
+        wait = res.of("wait")[0]
         self.assertEqual(wait["state"], "done")
         self.assertEqual(wait["states"], ["running", "done"])
         self.assertGreater(wait["polls"], 3)
@@ -425,7 +326,7 @@ class TestFailures(MarathonCase):
         wait = res.last
         self.assertEqual(wait["state"], "failed")
         self.assertEqual(wait["states"], ["running", "failed"])
-        dep = res.get("update")[0]["deploy_id"]
+        dep = res.of("update")[0]["deploy_id"]
         self.assertIn("deployment %s ended, but 0/2 task(s) run version" % dep, wait["detail"])
         self.assertIn("(2 on %s)" % old_version, wait["detail"])
         self.assertIn("last task failure: Failed to launch container", wait["detail"])
@@ -449,7 +350,7 @@ class TestFailures(MarathonCase):
         self.assertRegex(res.last["detail"], r"^deployment [-0-9a-f]+: step 1/1; 0/2 task\(s\) run the new version$")
         # once the cluster finds room, the deployment ends
         m.never_finish = False
-        dep = res.get("update")[0]["deploy_id"]
+        dep = res.of("update")[0]["deploy_id"]
         res = self.ok(self.options(m), "wait", "/ds/prod/web", dep, "10", "50")
         self.assertEqual(res.last["state"], "done")
 

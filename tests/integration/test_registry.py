@@ -3,7 +3,6 @@ cache, and registries that are missing things or down."""
 import base64
 import json
 import os
-import socket
 import time
 import unittest
 

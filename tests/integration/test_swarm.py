@@ -7,10 +7,8 @@ client certificates, and over SSH to a real sshd (tests/helpers/sshd.py).
 One registry and one engine (listening on its socket and on TLS) serve the
 whole module; every test makes its own services and removes them.
 
-The driver is build/<variant>/tests/drive when the Makefile built it (variant:
-that of $REWIND_BIN), else it is built here next to it, as drive-swarm, from
-drive.c, orchestrator/orchestrator.c, swarm.c and swarm_ssh.c, with the other
-backends stubbed (they may be work in progress).
+The driver is $REWIND_DRIVE, else build/<variant>/tests/drive, which the
+Makefile builds (see drivetest.py).
 """
 import base64
 import itertools
@@ -25,104 +23,18 @@ import time
 import unittest
 
 from dockerd import Dockerd, make_image
+from drivetest import DriveCase, DriveResult, commands, driver
 from registry import Registry
-from rwtest import BIN, VALGRIND, RewindCase
+from rwtest import VALGRIND, RewindCase
 from sshd import Sshd, make_keypair
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-VARIANT = os.path.basename(os.path.dirname(os.path.abspath(BIN))) or "release"
-PKGS = ["libcurl", "jansson", "libgit2", "libssh2", "libcrypto"]
-WARN = ["-Wall", "-Wextra", "-Werror", "-Wshadow", "-Wstrict-prototypes", "-Wmissing-prototypes"]
-SAN = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
-STUBS = """#include "rewind/orchestrator.h"
-#include "rewind/errors.h"
-int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
-int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
-int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
-{ (void)out; (void)opts; return rw_error_set(RW_ERR_CONFIG, "marathon is not built into this driver"); }
-int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
-{ (void)out; (void)opts; return rw_error_set(RW_ERR_CONFIG, "git is not built into this driver"); }
-"""
-SOURCES = ["tests/orchestrator/drive.c", "orchestrator/orchestrator.c", "orchestrator/swarm.c",
-           "orchestrator/swarm_ssh.c", "orchestrator/swarm_ssh.h"]
 RUN_TIMEOUT = 240 if VALGRIND else 120
 WAIT = "90"           # seconds a `wait` may take (a failing update takes ~15 s)
-_driver = None
-_driver_lock = threading.Lock()
 _names = itertools.count(1)
 
 REG = None            # the registry of the module
 D = None              # the engine of the module
 IMG = {}              # tag -> "127.0.0.1:PORT/web:TAG@sha256:..."
-
-
-# --- the driver -----------------------------------------------------------------------
-
-def _newest(paths):
-    return max(os.path.getmtime(os.path.join(ROOT, p)) for p in paths)
-
-
-def driver():
-    """The driver binary, built when missing or older than its sources."""
-    global _driver
-    with _driver_lock:
-        if _driver:
-            return _driver
-        if os.environ.get("REWIND_DRIVE"):
-            _driver = os.environ["REWIND_DRIVE"]
-            return _driver
-        lib = os.path.join("build", VARIANT, "librewind.a")
-        made = os.path.join(ROOT, "build", VARIANT, "tests", "drive")
-        deps = SOURCES + [lib] + ["include/rewind/" + h for h in os.listdir(os.path.join(ROOT, "include/rewind"))]
-        if os.path.exists(made) and os.path.getmtime(made) >= _newest(deps):
-            _driver = made
-            return _driver
-        out = os.path.join(ROOT, "build", VARIANT, "tests", "drive-swarm")
-        if not os.path.exists(out) or os.path.getmtime(out) < _newest(deps):
-            _build(out, lib)
-        _driver = out
-        return _driver
-
-
-def _build(out, lib):
-    os.makedirs(os.path.dirname(out), exist_ok=True)
-    flags = subprocess.run(["pkg-config", "--cflags", "--libs"] + PKGS, capture_output=True, text=True,
-                           check=True).stdout.split()
-    opt = ["-O1", "-g"] + SAN if VARIANT == "asan" else ["-O2", "-g"]
-    with tempfile.TemporaryDirectory() as tmp:
-        stubs = os.path.join(tmp, "stubs.c")
-        with open(stubs, "w") as f:
-            f.write(STUBS)
-        sources = [s for s in SOURCES if s.endswith(".c")]
-        cmd = [os.environ.get("CC", "cc"), "-std=c11", "-D_GNU_SOURCE", "-D_FILE_OFFSET_BITS=64"] + WARN + \
-            ["-Iinclude"] + opt + ["-o", out] + sources + [stubs, lib] + flags + ["-lm", "-pthread"]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
-        if proc.returncode:
-            raise RuntimeError("building the driver failed:\n%s\n%s" % (" ".join(cmd), proc.stderr))
-
-
-class DriveResult:
-    def __init__(self, code, out, err):
-        self.code, self.out, self.err = code, out, err
-        self.lines = [json.loads(line) for line in out.splitlines() if line.strip()]
-        self.last = self.lines[-1] if self.lines else {}
-
-    def of(self, command):
-        """The results of one command, in order."""
-        return [line for line in self.lines if line["command"] == command]
-
-    def __repr__(self):
-        return "exit %d\n--- stdout\n%s--- stderr\n%s" % (self.code, self.out, self.err)
-
-
-def commands(args):
-    """("find", "web") is one command; (("find", "web"), ("current", "x")) several, joined by "+"."""
-    if all(isinstance(a, str) for a in args):
-        return list(args)
-    out = []
-    for a in args:
-        out += (["+"] if out else []) + list(a)
-    return out
 
 
 # --- the module's engine and registry ---------------------------------------------------
@@ -278,8 +190,11 @@ class TcpCutter:
                 c.close()
 
 
-class SwarmCase(RewindCase):
+class SwarmCase(DriveCase):
     """Runs the driver against the module's engine, checking it never crashes or leaks."""
+
+    BACKEND = "swarm"
+    DRIVE_TIMEOUT = RUN_TIMEOUT
 
     def service(self, tag="1.1-master", replicas=1, name=None, monitor="1s", extra=(), **kw):
         """A service running web:TAG, removed after the test."""
@@ -294,35 +209,6 @@ class SwarmCase(RewindCase):
              "http": {"max_retries": 0, "connect_timeout_ms": 5000, "stall_timeout_ms": 30000}}
         o.update(opts)
         return {k: v for k, v in o.items() if v is not None}
-
-    def drive(self, opts, *args, env=None, verbose=None):
-        path = os.path.join(self.tmp, "options-%d.json" % len(os.listdir(self.tmp)))
-        with open(path, "w") as f:
-            json.dump(opts, f)
-        cmd = [driver()] + ([verbose] if verbose else []) + ["swarm", path] + commands(args)
-        if VALGRIND:
-            cmd = ["valgrind", "-q", "--leak-check=full", "--errors-for-leak-kinds=definite",
-                   "--error-exitcode=99"] + cmd
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=self.env(env), cwd=self.cwd,
-                              timeout=RUN_TIMEOUT)
-        res = DriveResult(proc.returncode, proc.stdout, proc.stderr)
-        self.assertNotEqual(res.code, 99, "valgrind found errors:\n%r" % res)
-        self.assertGreaterEqual(res.code, 0, repr(res))
-        for bad in ("runtime error:", "AddressSanitizer", "LeakSanitizer"):
-            self.assertNotIn(bad, res.err, repr(res))
-        return res
-
-    def ok(self, opts, *args, **kw):
-        res = self.drive(opts, *args, **kw)
-        self.assertEqual(res.code, 0, repr(res))
-        return res
-
-    def fails(self, code, opts, *args, **kw):
-        res = self.drive(opts, *args, **kw)
-        self.assertEqual(res.code, code, repr(res))
-        self.assertFalse(res.last["ok"], repr(res))
-        self.assertIn("drive: error: " + res.last["error"], res.err)
-        return res
 
     def deploy(self, opts, name, tag, timeout=WAIT, interval="100"):
         """open, current, update to web:TAG and wait; returns the driver's result."""

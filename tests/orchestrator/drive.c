@@ -48,19 +48,9 @@
  * Exit 0 when every command succeeded; 2 on a usage error of the driver.
  * rw_orchestrator_new failing is reported as command "new", open as "open".
  *
- * Build (until the Makefile has a rule), after `make` (or `make VARIANT=asan`):
- *
- *   cc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
- *      -Wmissing-prototypes -Iinclude -O2 -g -o build/release/tests/drive \
- *      tests/orchestrator/drive.c -Wl,--whole-archive build/release/librewind.a \
- *      -Wl,--no-whole-archive $(pkg-config --cflags --libs libcurl jansson libgit2 libssh2 libcrypto) -lm
- *
- * --whole-archive: the backends are reached only through the table in
- * orchestrator.c, so this keeps every one of them linked even where that file
- * gives weak fallbacks for missing ones. For VARIANT=asan use build/asan/ and add -O1
- * -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer.
- * tests/integration/test_marathon.py builds it this way when it is missing or
- * older than drive.c or librewind.a ($REWIND_DRIVE overrides the path).
+ * Built by `make build/<variant>/tests/drive` (`make integration` does it),
+ * with every backend linked in (--whole-archive). tests/integration/
+ * drivetest.py runs it; $REWIND_DRIVE overrides its path.
  */
 #include "rewind/errors.h"
 #include "rewind/log.h"
