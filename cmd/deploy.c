@@ -5,12 +5,14 @@
 #include "rewind/log.h"
 #include "rewind/reference.h"
 
+#include <jansson.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static void orchestrator_opts(rw_orchestrator_opts *oo, const rw_options *o, const char *user)
+static void orchestrator_opts(rw_orchestrator_opts *oo, const rw_options *o, const char *user,
+	const char *cache_dir)
 {
 	memset(oo, 0, sizeof(*oo));
 	oo->env = o->env;
@@ -19,7 +21,10 @@ static void orchestrator_opts(rw_orchestrator_opts *oo, const rw_options *o, con
 	oo->http = (rw_http_opts)RW_HTTP_OPTS_INIT;
 	oo->http.concurrency = 4;
 	oo->http.ca_file = o->ca_file;
-	oo->http.insecure = o->insecure;
+	/* --insecure is for the registry and Marathon (README); an engine's or a
+	 * git server's certificate is always checked */
+	oo->http.insecure = o->insecure && !strcmp(o->orchestrator, "marathon");
+	oo->cache_dir = cache_dir;
 	oo->http.connect_timeout_ms = o->connect_timeout * 1000;
 	oo->http.stall_timeout_ms = o->stall_timeout * 1000;
 	oo->http.max_retries = (int)o->retries;
@@ -51,22 +56,26 @@ static void orchestrator_opts(rw_orchestrator_opts *oo, const rw_options *o, con
 int deploy_orchestrator(rw_orchestrator **out, const rw_options *o)
 {
 	rw_orchestrator_opts oo;
-	char *user;
+	char *user, *cache_dir;
 	int error;
 
 	if (!o->orchestrator)
 		return RW_ENOTFOUND;
 	user = deploy_user(o);
-	orchestrator_opts(&oo, o, user);
+	cache_dir = rw_options_cache_dir(o);
+	orchestrator_opts(&oo, o, user, cache_dir);
+	if (oo.http.insecure)
+		rw_warn("TLS verification of %s is off (--insecure)", o->marathon_url ? o->marathon_url : "Marathon");
 	error = rw_orchestrator_new(out, o->orchestrator, &oo);
 	if (!error && (*out)->open && (error = (*out)->open(*out)) < 0) {
 		rw_orchestrator_free(*out);
 		*out = NULL;
 	}
 	free(user);
-	if (error)
+	free(cache_dir);
+	if (error && !rw_str_startswith(rw_error_last()->message, o->orchestrator))
 		return rw_error_prefix("%s", o->orchestrator);
-	return 0;
+	return error;
 }
 
 /* Fills one item; an error names the repository. */
@@ -283,4 +292,33 @@ void deploy_print_journal(rw_journal *j)
 		free(before);
 		free(after);
 	}
+}
+
+void deploy_rollback_opts(rw_rollback_opts *ro, const rw_options *o, bool revert, const char *message)
+{
+	const char *poll = getenv("REWIND_POLL_MS");
+
+	ro->timeout_ms = o->timeout * 1000;
+	ro->poll_ms = poll && atol(poll) > 0 ? atol(poll) : 1000;
+	ro->parallel = (int)o->parallel;
+	ro->force = o->force;
+	ro->revert_on_failure = revert;
+	ro->message = message;
+}
+
+int deploy_lock(rw_lock **out, const rw_options *o, const char *user)
+{
+	char *dir = deploy_lock_dir(o);
+	int error = rw_lock_take(out, dir, o->env, user, NULL);
+
+	free(dir);
+	return error;
+}
+
+void print_json_file(const char *path)
+{
+	json_t *doc = json_load_file(path, 0, NULL);
+
+	if (doc)
+		print_json(doc);
 }

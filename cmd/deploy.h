@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "rewind/journal.h"
 #include "rewind/orchestrator.h"
+#include "rewind/rollback.h"
 
 typedef struct {
 	const char *repo;
@@ -46,6 +47,16 @@ char *deploy_lock_dir(const rw_options *o);
 
 /* Asks "question [y/N]" on a terminal; RW_ERR_USAGE error without one (use --yes). */
 int deploy_confirm(const char *question);
+
+/* The deploy loop's settings from the options ($REWIND_POLL_MS: how often). */
+void deploy_rollback_opts(rw_rollback_opts *ro, const rw_options *o, bool revert, const char *message);
+
+/* Takes the environment's lock (before reading what runs, so no other
+ * rollback moves it between the plan and the deploy). */
+int deploy_lock(rw_lock **out, const rw_options *o, const char *user);
+
+/* Prints a journal file as it is (--json). */
+void print_json_file(const char *path);
 
 /* Prints the services of a journal and their states. */
 void deploy_print_journal(rw_journal *j);

@@ -31,11 +31,11 @@ static void print_line(rw_journal *j)
 	size_t changed, total;
 
 	counts(j, &changed, &total);
-	printf("%s  %-4s  %-8s  %-10s  %-10s  %-9s  %zu/%zu changed  %s%s%s\n",
+	printf("%s  %-4s  %-8s  %-10s  %-10s  %-9s  %zu/%zu changed  %s%s\n",
 		rw_journal_started(j) ? rw_journal_started(j) : "?", rw_journal_kind(j),
 		rw_journal_env(j) ? rw_journal_env(j) : "-", !strcmp(rw_journal_kind(j), "run") ? rw_journal_target(j) : "undo",
 		rw_journal_user(j) ? rw_journal_user(j) : "-", rw_journal_state(j), changed, total, rw_journal_path(j),
-		rw_journal_undone_by(j) ? "  (undone)" : "", "");
+		rw_journal_undone_by(j) ? "  (undone)" : "");
 }
 
 static int history(cmd_session *s)

@@ -87,8 +87,10 @@ static char *commit_message(const deploy_plan *dp, const rw_options *o, const ch
 	return rw_buf_detach(&b);
 }
 
-static void print_dry_run(const deploy_plan *dp, rw_orchestrator *orch)
+static void print_dry_run(const deploy_plan *dp, rw_orchestrator *orch, bool json)
 {
+	json_t *changes = json_array();
+
 	for (size_t i = 0; i < dp->count; i++) {
 		const deploy_item *it = &dp->items[i];
 		char *what;
@@ -96,18 +98,19 @@ static void print_dry_run(const deploy_plan *dp, rw_orchestrator *orch)
 		if (!it->change)
 			continue;
 		what = orch->describe ? orch->describe(orch, it->app, it->after) : NULL;
-		printf("would %s\n", what ? what : it->app);
+		if (json)
+			json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:s?}", "repo", it->repo,
+				"app", it->app, "current", it->current, "image", it->after, "action", what));
+		else
+			printf("would %s\n", what ? what : it->app);
 		free(what);
 	}
-	printf("dry run: nothing was changed\n");
-}
-
-static void print_json_file(const char *path)
-{
-	json_t *doc = json_load_file(path, 0, NULL);
-
-	if (doc)
-		print_json(doc);
+	if (json)
+		print_json(json_pack("{s:b, s:o}", "dry_run", 1, "changes", changes));
+	else
+		printf("dry run: nothing was changed\n");
+	if (!json)
+		json_decref(changes);
 }
 
 typedef struct {
@@ -116,6 +119,7 @@ typedef struct {
 	rw_orchestrator *orch;
 	deploy_plan dp;
 	char *user;
+	rw_lock *lock;
 } run_ctx;
 
 static size_t changes(const deploy_plan *dp)
@@ -140,43 +144,36 @@ static int prepare(run_ctx *c)
 	if (rc == RW_ENOTFOUND)
 		return rw_error_set(RW_ERR_USAGE, "no orchestrator configured: set [env \"%s\"] orchestrator = marathon|swarm|git, or --orchestrator",
 			o->env ? o->env : "NAME");
-	if (rc < 0 || deploy_plan_build(&c->dp, c->orch, c->plan, o) < 0)
+	if (rc < 0)
 		return RW_ERROR;
 	c->user = deploy_user(o);
-	return 0;
+	if (!o->dry_run && deploy_lock(&c->lock, o, c->user) < 0)
+		return RW_ERROR;
+	return deploy_plan_build(&c->dp, c->orch, c->plan, o);
 }
 
 static int carry_out(run_ctx *c)
 {
 	rw_options *o = &c->s.opts;
 	rw_journal *j = NULL;
-	rw_lock *lock = NULL;
 	rw_rollback_result res;
-	rw_rollback_opts ro = { o->timeout * 1000, 1000, (int)o->parallel, o->force,
-		!strcmp(o->on_failure, "revert"), NULL };
-	char *jdir = deploy_journal_dir(o), *ldir = deploy_lock_dir(o), *msg = NULL;
-	const char *poll = getenv("REWIND_POLL_MS");
+	rw_rollback_opts ro;
+	char *jdir = deploy_journal_dir(o), *msg = commit_message(&c->dp, o, c->user);
 	int rc = RW_EXIT_TOTAL;
 
-	if (poll && atol(poll) > 0)
-		ro.poll_ms = atol(poll);
+	deploy_rollback_opts(&ro, o, !strcmp(o->on_failure, "revert"), msg);
 	if (rw_journal_new(&j, jdir, "run", o->env, o->date, c->orch->name, c->user) < 0 ||
-	    fill_journal(j, &c->dp, o) < 0 ||
-	    rw_lock_take(&lock, ldir, o->env, c->user, rw_journal_path(j)) < 0 ||
-	    rw_journal_save(j) < 0) {
+	    fill_journal(j, &c->dp, o) < 0 || rw_journal_save(j) < 0) {
 		rc = cmd_error();
 		goto done;
 	}
-	msg = commit_message(&c->dp, o, c->user);
-	ro.message = msg;
 	rw_info("journal: %s", rw_journal_path(j));
 	if (rw_rollback_deploy(&res, j, c->orch, &ro) < 0) {
 		cmd_error();
-		rc = res.done && !res.reverted ? RW_EXIT_PARTIAL : RW_EXIT_TOTAL;
+		rc = res.still_changed ? RW_EXIT_PARTIAL : RW_EXIT_TOTAL;
 	} else {
 		rc = RW_EXIT_OK;
 	}
-	rw_lock_release(lock);
 	if (o->json) {
 		print_json_file(rw_journal_path(j));
 	} else {
@@ -191,7 +188,6 @@ done:
 	rw_journal_free(j);
 	free(msg);
 	free(jdir);
-	free(ldir);
 	return rc;
 }
 
@@ -204,7 +200,7 @@ static int run(run_ctx *c)
 
 	if (prepare(c) < 0)
 		return cmd_error();
-	if (!o->json || o->dry_run)
+	if (!o->json)
 		deploy_plan_print(&c->dp, c->plan, c->s.tz);
 	n = changes(&c->dp);
 	if (!n) {
@@ -212,7 +208,7 @@ static int run(run_ctx *c)
 		return RW_EXIT_NOTHING;
 	}
 	if (o->dry_run) {
-		print_dry_run(&c->dp, c->orch);
+		print_dry_run(&c->dp, c->orch, o->json);
 		return RW_EXIT_OK;
 	}
 	question = rw_printf("roll %zu service%s of %s back to %s", n, n == 1 ? "" : "s",
@@ -237,6 +233,7 @@ int cmd_run(int argc, char **argv)
 		rc = run(&c);
 	else
 		rc = 0;
+	rw_lock_release(c.lock);
 	deploy_plan_dispose(&c.dp);
 	rw_orchestrator_free(c.orch);
 	rw_plan_free(c.plan);

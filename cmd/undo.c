@@ -84,7 +84,48 @@ typedef struct {
 	rw_journal *undo;
 	rw_orchestrator *orch;
 	char *user;
+	rw_lock *lock;
 } undo_ctx;
+
+static int load_journal(undo_ctx *c)
+{
+	rw_options *o = &c->s.opts;
+
+	if (o->journal)
+		c->path = rw_strdup(o->journal);
+	else if (find_last(&c->path, o) < 0)
+		return RW_ERROR;
+	if (rw_journal_load(&c->orig, c->path) < 0)
+		return RW_ERROR;
+	if (rw_journal_undone_by(c->orig))
+		return rw_error_set(RW_ERR_USAGE, "%s was already undone by %s", c->path, rw_journal_undone_by(c->orig));
+	return 0;
+}
+
+/*
+ * The options of the journal's environment: its [swarm "stage"] and the
+ * like must be read, or an undo could reach another environment's cluster.
+ */
+static int options_of_journal_env(undo_ctx *c, int argc, char **argv)
+{
+	const char *env = rw_journal_env(c->orig);
+	char **args;
+	int rc;
+
+	if (!env)
+		return 0;
+	if (c->s.opts.env)
+		return strcmp(c->s.opts.env, env) ? rw_error_set(RW_ERR_USAGE,
+			"%s is a rollback of environment '%s', not '%s'", c->path, env, c->s.opts.env) : 0;
+	args = rw_calloc((size_t)argc + 1, sizeof(char *));
+	memcpy(args, argv, (size_t)argc * sizeof(char *));
+	args[argc] = rw_printf("--env=%s", env);
+	session_close(&c->s);
+	rc = session_options(&c->s, &undo_info, argc + 1, args);
+	free(args[argc]);
+	free(args);
+	return rc;
+}
 
 static int prepare(undo_ctx *c)
 {
@@ -92,78 +133,64 @@ static int prepare(undo_ctx *c)
 	char *jdir = deploy_journal_dir(o);
 	int error;
 
-	if (!o->journal && find_last(&c->path, o) < 0)
-		goto fail;
-	if (o->journal)
-		c->path = rw_strdup(o->journal);
-	if (rw_journal_load(&c->orig, c->path) < 0)
-		goto fail;
-	if (rw_journal_undone_by(c->orig)) {
-		rw_error_set(RW_ERR_USAGE, "%s was already undone by %s", c->path, rw_journal_undone_by(c->orig));
-		goto fail;
-	}
 	if (!o->orchestrator && rw_journal_orchestrator(c->orig))
 		o->orchestrator = rw_strdup(rw_journal_orchestrator(c->orig));
-	if (!o->env && rw_journal_env(c->orig))
-		o->env = rw_strdup(rw_journal_env(c->orig));
 	c->user = deploy_user(o);
 	error = deploy_orchestrator(&c->orch, o);
 	if (error == RW_ENOTFOUND)
-		rw_error_set(RW_ERR_USAGE, "the journal names no orchestrator: give --orchestrator");
-	if (error < 0 ||
-	    rw_journal_new(&c->undo, jdir, "undo", o->env, c->path, c->orch->name, c->user) < 0 ||
-	    plan_undo(c->undo, c->orig, c->orch) < 0)
-		goto fail;
+		error = rw_error_set(RW_ERR_USAGE, "the journal names no orchestrator: give --orchestrator");
+	if (!error && !o->dry_run)
+		error = deploy_lock(&c->lock, o, c->user);
+	if (!error)
+		error = rw_journal_new(&c->undo, jdir, "undo", o->env, c->path, c->orch->name, c->user);
+	if (!error)
+		error = plan_undo(c->undo, c->orig, c->orch);
 	free(jdir);
-	return 0;
-fail:
-	free(jdir);
-	return RW_ERROR;
+	return error;
 }
 
 static int carry_out(undo_ctx *c)
 {
 	rw_options *o = &c->s.opts;
-	rw_rollback_opts ro = { o->timeout * 1000, 1000, (int)o->parallel, o->force, false, NULL };
+	rw_rollback_opts ro;
 	rw_rollback_result res;
-	rw_lock *lock = NULL;
-	char *ldir = deploy_lock_dir(o);
-	const char *poll = getenv("REWIND_POLL_MS");
-	int rc;
-
-	if (poll && atol(poll) > 0)
-		ro.poll_ms = atol(poll);
-	ro.message = rw_printf("rewind: undo the rollback of %s to %s\n\nUndone by %s with rewind %s (journal %s).\n",
+	char *msg = rw_printf("rewind: undo the rollback of %s to %s\n\nUndone by %s with rewind %s (journal %s).\n",
 		o->env ? o->env : "the release", rw_journal_target(c->orig) ? rw_journal_target(c->orig) : "?",
 		c->user, REWIND_VERSION, c->path);
-	if (rw_lock_take(&lock, ldir, o->env, c->user, rw_journal_path(c->undo)) < 0 || rw_journal_save(c->undo) < 0) {
-		rc = cmd_error();
-		goto done;
+	int rc;
+
+	deploy_rollback_opts(&ro, o, false, msg);
+	if (rw_journal_save(c->undo) < 0) {
+		free(msg);
+		return cmd_error();
 	}
-	rc = rw_rollback_deploy(&res, c->undo, c->orch, &ro) < 0 ? (cmd_error(), res.done ? RW_EXIT_PARTIAL : RW_EXIT_TOTAL) : 0;
+	rc = rw_rollback_deploy(&res, c->undo, c->orch, &ro) < 0 ?
+		(cmd_error(), res.still_changed ? RW_EXIT_PARTIAL : RW_EXIT_TOTAL) : 0;
 	if (rc == 0) {
 		rw_journal_set_undone_by(c->orig, rw_journal_path(c->undo));
 		if (rw_journal_save(c->orig) < 0)
 			rc = cmd_error();
 	}
-	rw_lock_release(lock);
-	deploy_print_journal(c->undo);
-	printf("%s: %zu done, %zu failed, %zu unchanged (journal %s)\n", rc ? "undo FAILED" : "undone",
-		res.done, res.failed, res.unchanged, rw_journal_path(c->undo));
-done:
-	free((char *)ro.message);
-	free(ldir);
+	if (o->json) {
+		print_json_file(rw_journal_path(c->undo));
+	} else {
+		deploy_print_journal(c->undo);
+		printf("%s: %zu done, %zu failed, %zu unchanged (journal %s)\n", rc ? "undo FAILED" : "undone",
+			res.done, res.failed, res.unchanged, rw_journal_path(c->undo));
+	}
+	free(msg);
 	return rc;
 }
 
-static int undo(undo_ctx *c)
+static int undo(undo_ctx *c, int argc, char **argv)
 {
 	char *question;
 	int error;
 
-	if (prepare(c) < 0)
+	if (load_journal(c) < 0 || options_of_journal_env(c, argc, argv) < 0 || prepare(c) < 0)
 		return cmd_error();
-	deploy_print_journal(c->undo);
+	if (!c->s.opts.json)
+		deploy_print_journal(c->undo);
 	if (!pending(c->undo)) {
 		fprintf(stderr, "rewind: nothing to do: every service already runs its image from before %s\n", c->path);
 		return RW_EXIT_NOTHING;
@@ -190,9 +217,10 @@ int cmd_undo(int argc, char **argv)
 	if (rc < 0)
 		rc = cmd_error();
 	else if (rc == 0)
-		rc = undo(&c);
+		rc = undo(&c, argc, argv);
 	else
 		rc = 0;
+	rw_lock_release(c.lock);
 	rw_journal_free(c.orig);
 	rw_journal_free(c.undo);
 	rw_orchestrator_free(c.orch);

@@ -106,7 +106,7 @@ static int parse_argv(cli_args *a, unsigned cmd, int argc, char **argv)
 /* The line of `name` (section[.sub].key) in a git-config file, 0 if not found. */
 static int config_line(const char *path, const char *name)
 {
-	char *data, *save = NULL, *line, *section = rw_strdup("");
+	char *data, *line, *section = rw_strdup("");
 	int lineno = 0, found = 0;
 
 	if (rw_file_read(&data, NULL, path, 16u << 20) < 0) {
@@ -144,7 +144,6 @@ static int config_line(const char *path, const char *name)
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	(void)save;
 	free(section);
 	free(data);
 	return found;
@@ -384,6 +383,40 @@ static int check_registry(rw_options *o)
 	return 0;
 }
 
+/*
+ * A password or token in a URL would sit on the command line, in shell
+ * history and in every message that names the URL: refuse it and say where
+ * secrets go instead. (ssh://git@host names a user, not a secret.)
+ */
+static int check_url_secret(const char *option, const char *url)
+{
+	const char *auth = url ? strstr(url, "://") : NULL;
+	size_t n;
+	const char *at;
+
+	if (!auth)
+		return 0;
+	auth += 3;
+	n = strcspn(auth, "/?#");
+	at = memchr(auth, '@', n);
+	if (!at)
+		return 0;
+	if (rw_str_startswith(url, "ssh://") && !memchr(auth, ':', (size_t)(at - auth)))
+		return 0;
+	return rw_error_set(RW_ERR_USAGE, "%s: credentials in the URL are refused: give them with the "
+		"username and password-file (or token-file) settings", option);
+}
+
+static int check_urls(const rw_options *o)
+{
+	if (check_url_secret("--registry", o->registry) < 0 ||
+	    check_url_secret("--marathon-url", o->marathon_url) < 0 ||
+	    check_url_secret("--swarm-host", o->swarm_host) < 0 ||
+	    check_url_secret("--git-url", o->git_url) < 0)
+		return RW_ERROR;
+	return 0;
+}
+
 static int check_run_options(rw_options *o)
 {
 	if (o->on_failure && strcmp(o->on_failure, "stop") && strcmp(o->on_failure, "revert"))
@@ -420,7 +453,7 @@ static int validate(rw_options *o, unsigned cmd)
 			cmd == RW_CMD_PLAN ? "plan" : "run");
 	if (o->date && rw_day_validate(o->date) < 0)
 		return RW_ERROR;
-	if (check_run_options(o) < 0)
+	if (check_run_options(o) < 0 || check_urls(o) < 0)
 		return RW_ERROR;
 	if (!(cmd & RW_CMD_READ))
 		return 0;

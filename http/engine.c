@@ -107,6 +107,14 @@ int rw_http_new(rw_http **out, const rw_http_opts *opts)
 	return 0;
 }
 
+/* The header list holds a copy of the Authorization line: wipe it too. */
+static void free_header_list(struct curl_slist *l)
+{
+	for (struct curl_slist *p = l; p; p = p->next)
+		memset(p->data, 0, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
 static void req_reset_response(rw_http_req *r)
 {
 	for (size_t i = 0; i < r->resp_count; i++) {
@@ -188,7 +196,7 @@ void rw_http_req_free(rw_http_req *r)
 		return;
 	if (r->easy)
 		curl_easy_cleanup(r->easy);
-	curl_slist_free_all(r->slist);
+	free_header_list(r->slist);
 	req_reset_response(r);
 	rw_buf_dispose(&r->body);
 	rw_strlist_dispose(&r->headers);
@@ -346,7 +354,7 @@ static void start_request(rw_http *h, rw_http_req *r)
 	CURL *e = curl_easy_init();
 
 	req_reset_response(r);
-	curl_slist_free_all(r->slist);
+	free_header_list(r->slist);
 	r->slist = NULL;
 	for (size_t i = 0; i < r->headers.count; i++)
 		r->slist = curl_slist_append(r->slist, r->headers.items[i]);

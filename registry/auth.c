@@ -129,6 +129,8 @@ static int parse_token(scope_token *t, const rw_buf *body)
 	}
 	if (expires <= 0)
 		expires = DEFAULT_EXPIRES_S;
+	if (expires > 86400)
+		expires = 86400; /* a day is long enough for any run, and no overflow below */
 	clear_token(t);
 	t->token = rw_strdup(token);
 	/* renew a little early: a token must not expire in flight */

@@ -46,14 +46,20 @@ static void save(loop *l)
 	}
 }
 
-/* Marks e failed with the last error as its detail and remembers the first. */
+/*
+ * Marks e failed with the last error as its detail (after what it said
+ * already: a failed revert must not hide why the deploy failed) and
+ * remembers the first failure.
+ */
 static void fail_entry(loop *l, rw_journal_entry *e, const char *what)
 {
 	const rw_error *err = rw_error_last();
+	char *old = e->detail;
 
 	e->state = RW_SVC_FAILED;
-	free(e->detail);
-	e->detail = rw_printf("%s: %s", what, err ? err->message : "failed");
+	e->detail = old ? rw_printf("%s; %s: %s", old, what, err ? err->message : "failed")
+		: rw_printf("%s: %s", what, err ? err->message : "failed");
+	free(old);
 	rw_warn("%s (%s): %s", e->repo, e->app ? e->app : "?", e->detail);
 	if (!l->first_failure) {
 		rw_error_set(RW_ERR_ORCHESTRATOR, "%s (%s): %s", e->repo, e->app ? e->app : "?", e->detail);
@@ -63,13 +69,13 @@ static void fail_entry(loop *l, rw_journal_entry *e, const char *what)
 	save(l);
 }
 
-static int start(loop *l, rw_journal_entry *e, const char *image)
+static int start(loop *l, rw_journal_entry *e, const char *image, bool force)
 {
 	char *deploy_id = NULL;
 
 	rw_info("%s: %s -> %s", e->repo, e->before ? e->before : "?", image);
-	if (l->o->update(&deploy_id, l->o, e->app, image, l->opts->force) < 0) {
-		fail_entry(l, e, "update refused");
+	if (l->o->update(&deploy_id, l->o, e->app, image, force) < 0) {
+		fail_entry(l, e, force && !l->opts->force ? "revert refused" : "update refused");
 		return RW_ERROR;
 	}
 	free(e->deploy_id);
@@ -140,7 +146,7 @@ static void run_pending(loop *l)
 			rw_journal_entry *e = rw_journal_entry_at(l->j, next++);
 
 			if (e->state == RW_SVC_PENDING)
-				start(l, e, e->after);
+				start(l, e, e->after, l->opts->force);
 		}
 		if (!l->inflight)
 			break;
@@ -165,7 +171,7 @@ static void run_published(loop *l)
 	for (size_t i = 0; i < n && !l->first_failure; i++) {
 		rw_journal_entry *e = rw_journal_entry_at(l->j, i);
 
-		if (e->state == RW_SVC_PENDING && start(l, e, e->after) == 0)
+		if (e->state == RW_SVC_PENDING && start(l, e, e->after, l->opts->force) == 0)
 			l->inflight = 0; /* nothing to poll before publishing */
 	}
 	if (l->first_failure) {
@@ -179,14 +185,18 @@ static void run_published(loop *l)
 		return;
 	}
 	if (l->o->publish(&detail, l->o, l->opts->message) < 0) {
+		rw_error *why = rw_error_steal();
+
 		for (size_t i = 0; i < n; i++) {
 			rw_journal_entry *e = rw_journal_entry_at(l->j, i);
 
-			if (e->state == RW_SVC_DEPLOYING) {
-				e->changed = false; /* written locally, never published */
-				fail_entry(l, e, "publishing failed, nothing was changed");
-			}
+			if (e->state != RW_SVC_DEPLOYING)
+				continue;
+			e->changed = false; /* written locally, never published */
+			rw_error_set(why->klass, "%s", why->message);
+			fail_entry(l, e, "publishing failed, nothing was changed");
 		}
+		rw_error_free(why);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -204,7 +214,11 @@ static void run_published(loop *l)
 	save(l);
 }
 
-/* Puts every changed service back to its before image, newest change first. */
+/*
+ * Puts every changed service back to its before image, newest change
+ * first. Forced: what may hold the app now is rewind's own deploy (one that
+ * timed out), and waiting for it is what failed.
+ */
 static void revert(loop *l)
 {
 	size_t n = rw_journal_count(l->j);
@@ -215,7 +229,7 @@ static void revert(loop *l)
 		if (!e->changed || !e->before || e->state == RW_SVC_REVERTED)
 			continue;
 		rw_warn("reverting %s to %s", e->repo, e->before);
-		if (start(l, e, e->before) < 0)
+		if (start(l, e, e->before, true) < 0)
 			continue;
 		while (l->inflight) {
 			sleep_ms(l->opts->poll_ms);
@@ -228,7 +242,11 @@ static void count(rw_rollback_result *res, rw_journal *j)
 {
 	memset(res, 0, sizeof(*res));
 	for (size_t i = 0; i < rw_journal_count(j); i++) {
-		switch (rw_journal_entry_at(j, i)->state) {
+		const rw_journal_entry *e = rw_journal_entry_at(j, i);
+
+		if (e->changed && e->state != RW_SVC_REVERTED)
+			res->still_changed++;
+		switch (e->state) {
 		case RW_SVC_DONE: res->done++; break;
 		case RW_SVC_FAILED:
 		case RW_SVC_DEPLOYING: res->failed++; break;
@@ -259,7 +277,7 @@ int rw_rollback_deploy(rw_rollback_result *res, rw_journal *j, rw_orchestrator *
 		save(&l);
 		return 0;
 	}
-	rw_journal_set_state(j, res->reverted ? "reverted" : res->done ? "partial" : "failed");
+	rw_journal_set_state(j, res->still_changed ? "partial" : res->reverted ? "reverted" : "failed");
 	save(&l);
 	rw_error_restore(l.first_failure);
 	return RW_ERROR;

@@ -316,9 +316,12 @@ static void utc_day(char out[RW_DAY_MAX], int64_t t)
 /*
  * Makes name the process's zone. tzset() re-reads TZ and takes glibc's
  * lock; days are computed for every image of every repository, so remember
- * which zone is set and only switch when it changes. rewind is single
- * threaded and nothing else in it writes TZ. The zone stays set afterwards:
- * local time in the rest of the process is the chosen zone's.
+ * which zone is set and only switch when it changes. setenv() is not safe
+ * while another thread reads the environment: the one zone of a run is set
+ * while the timeline is built, before any thread exists (the Swarm SSH
+ * bridge's comes later), and later calls find it set. Nothing else in
+ * rewind writes TZ. The zone stays set afterwards: local time in the rest
+ * of the process is the chosen zone's.
  */
 static void use_zone(const char *name)
 {

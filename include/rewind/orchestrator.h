@@ -110,7 +110,8 @@ typedef struct {
 	const char *git_ssh_key;
 	const char *git_known_hosts;
 	const char *git_token_file;
-	const char *git_workdir;   /* where to keep the clone (default: cache dir) */
+	const char *git_workdir;   /* where to keep the clone (default: under cache_dir) */
+	const char *cache_dir;     /* rewind's cache directory (--cache-dir), NULL: --no-cache */
 	const char *git_author_name;
 	const char *git_author_email;
 } rw_orchestrator_opts;

@@ -29,13 +29,14 @@ typedef struct {
 	size_t reverted;
 	size_t skipped;
 	size_t unchanged;
+	size_t still_changed; /* changed and not put back: a partial rollback */
 } rw_rollback_result;
 
 /*
  * RW_OK when every pending service is done; RW_ERROR (RW_ERR_ORCHESTRATOR,
  * naming the first service that failed and why) otherwise. The journal's
- * overall state is set: done, partial (some changed), failed (none changed),
- * or reverted.
+ * overall state is set: done, partial (some services were changed and stay
+ * so), failed (none changed), or reverted (all put back).
  */
 int rw_rollback_deploy(rw_rollback_result *res, rw_journal *j, rw_orchestrator *o,
 	const rw_rollback_opts *opts);

@@ -54,6 +54,13 @@ class BadInput(RewindCase):
         self.bad(2, "dates", "--registry", "http://x", "--repos", "Web", expect="invalid repository name 'Web'")
         self.bad(2, "dates", "--registry", "http://x", "--repos", "web,web", expect="given twice")
         self.bad(2, "dates", "--concurrency", "0", *base, expect="--concurrency must be between")
+        res = self.fails(2, "dates", "--registry", "https://bob:s3cret@r.example", "--repos", "web")
+        self.assertIn("--registry: credentials in the URL are refused", res.err)
+        self.assertNotIn("s3cret", res.err)
+        self.bad(2, "plan", "--date", "2026-11-19", *base, "--marathon-url", "https://u:pw@m.example",
+                 expect="--marathon-url: credentials in the URL are refused")
+        self.bad(2, "plan", "--date", "2026-11-19", *base, "--git-url", "https://ghp_TOKEN@git.example/x.git",
+                 expect="--git-url: credentials in the URL are refused")
 
     def test_missing_password_file(self):
         self.bad(1, "dates", "--registry", "http://127.0.0.1:9", "--repos", "web", "--username", "u",

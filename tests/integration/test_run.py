@@ -143,7 +143,51 @@ class RunOnMarathon(RewindCase):
         self.assertEqual(res.code, 0, res)
         self.assertIn("would PUT", res.out)
         self.assertIn("dry run: nothing was changed", res.out)
+        doc = self.rw("run", "--date", "2026-11-19", "--dry-run", "--json").json()
+        self.assertTrue(doc["dry_run"])
+        self.assertEqual([(c["repo"], c["image"]) for c in doc["changes"]],
+                         [("web", "registry.example.com/web:1.7.9-master"),
+                          ("api", "registry.example.com/api:2.3.0-master")])
         self.assertEqual(self.m.count("PUT"), 0)
+        self.assertEqual(self.journals(), [])
+
+    def test_failed_revert_is_a_partial_failure(self):
+        # web's deploy never finishes, nor does its revert: web stays changed
+        self.m.never_finish = True
+        res = self.rw("run", "--date", "2026-11-19", "--yes", "--timeout", "1", "--on-failure=revert")
+        self.assertEqual(res.code, 8, res)
+        j = self.journal()
+        self.assertEqual(j["state"], "partial")
+        web = j["services"][0]
+        self.assertEqual((web["state"], web["changed"]), ("failed", True))
+        self.assertRegex(web["detail"], r"^timed out: .*; timed out: ")
+        self.assertEqual(self.m.count("PUT"), 2)
+
+    def test_undo_uses_the_environment_of_its_journal(self):
+        conf = self.write("envs.conf", """[registry]
+    url = %s
+[release]
+    repos = web, api
+[env "stage"]
+    tag-suffix = master
+    orchestrator = marathon
+[marathon]
+    url = http://127.0.0.1:9
+[marathon "stage"]
+    url = %s
+    app-prefix = /ds/prod
+""" % (self.reg.url, self.m.url))
+        state = ["--state-dir", self.state]
+        res = self.rewind("--config", conf, "run", "--env", "stage", "--date", "2026-11-19", "--yes", *state)
+        self.assertEqual(res.code, 0, res)
+        journal = os.path.join(self.state, "journals", self.journals()[0])
+        wrong = self.rewind("--config", conf, "undo", "--yes", "--env", "prod", "--journal", journal, *state)
+        self.assertEqual(wrong.code, 2, wrong)
+        self.assertIn("is a rollback of environment 'stage', not 'prod'", wrong.err)
+        # no --env: the journal's environment picks [marathon "stage"], not [marathon]
+        undo = self.rewind("--config", conf, "undo", "--yes", *state)
+        self.assertEqual(undo.code, 0, undo)
+        self.assertEqual(self.image("web"), "registry.example.com/web:1.8.0-master")
 
     def test_nothing_to_do(self):
         res = self.rw("run", "--date", "2026-11-20", "--yes")
@@ -174,7 +218,8 @@ class RunOnMarathon(RewindCase):
     def test_deploy_that_never_finishes_times_out_and_is_recorded(self):
         self.m.never_finish = True
         res = self.rw("run", "--date", "2026-11-19", "--yes", "--timeout", "1")
-        self.assertEqual(res.code, 9, res)
+        # web's configuration was written: the environment is changed, partially
+        self.assertEqual(res.code, 8, res)
         self.assertIn("timed out", res.err)
         web = self.journal()["services"][0]
         self.assertEqual((web["state"], web["changed"]), ("failed", True))
