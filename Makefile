@@ -54,7 +54,7 @@ $(B)/librewind.a: $(LIB_OBJS)
 $(B)/rewind: $(CMD_OBJS) $(B)/librewind.a
 	$(CC) $(LDSAN) -o $@ $(CMD_OBJS) $(B)/librewind.a $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/unit.h $(B)/librewind.a $(HEADERS)
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/librewind.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(B)/librewind.a $(LDSAN) $(LDLIBS) -lcmocka
 

@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 static void orchestrator_opts(rw_orchestrator_opts *oo, const rw_options *o, const char *user,
@@ -73,7 +74,7 @@ int deploy_orchestrator(rw_orchestrator **out, const rw_options *o)
 	}
 	free(user);
 	free(cache_dir);
-	if (error && !rw_str_startswith(rw_error_last()->message, o->orchestrator))
+	if (error && strncasecmp(rw_error_last()->message, o->orchestrator, strlen(o->orchestrator)))
 		return rw_error_prefix("%s", o->orchestrator);
 	return error;
 }

@@ -36,7 +36,6 @@ struct rw_http_req {
 	void *payload;
 	void *data;
 	bool no_retry;
-	bool resubmitted;
 
 	CURL *easy;
 	struct curl_slist *slist;
@@ -199,6 +198,9 @@ void rw_http_req_free(rw_http_req *r)
 	free_header_list(r->slist);
 	req_reset_response(r);
 	rw_buf_dispose(&r->body);
+	/* extra headers may carry credentials (X-Registry-Auth) */
+	for (size_t i = 0; i < r->headers.count; i++)
+		memset(r->headers.items[i], 0, strlen(r->headers.items[i]));
 	rw_strlist_dispose(&r->headers);
 	if (r->auth) {
 		/* credentials do not linger in freed memory */
@@ -243,12 +245,6 @@ void rw_http_submit(rw_http *h, rw_http_req *req)
 {
 	req->attempts = 0;
 	queue_push(h, req);
-}
-
-void rw_http_resubmit(rw_http *h, rw_http_req *req)
-{
-	(void)h;
-	req->resubmitted = true;
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
@@ -520,15 +516,10 @@ static void finish_request(rw_http *h, CURL *e, CURLcode rc)
 		schedule_retry(h, r, wait);
 		return;
 	}
-	r->resubmitted = false;
 	if (r->cb)
 		r->cb(r, r->payload);
-	if (r->resubmitted && !h->aborted) {
-		r->attempts = 0;
-		queue_push(h, r);
-	} else if (!r->keep) {
+	if (!r->keep)
 		rw_http_req_free(r);
-	}
 }
 
 static long long promote_delayed(rw_http *h)

@@ -192,7 +192,8 @@ int rw_http_retry_after_ms(long long *out, const char *value, time_t now)
 	if (end != value && !*skip_ws(end)) {
 		if (secs < 0)
 			return RW_ENOTFOUND;
-		*out = secs * 1000;
+		/* a day is more than anyone waits; no overflow below */
+		*out = (secs > 86400 ? 86400 : secs) * 1000;
 		return 0;
 	}
 	when = curl_getdate(value, NULL);
@@ -312,27 +313,6 @@ char *rw_url_escape(const char *s)
 			rw_buf_putc(&out, hex[c >> 4]);
 			rw_buf_putc(&out, hex[c & 15]);
 		}
-	}
-	return rw_buf_detach(&out);
-}
-
-char *rw_base64(const void *data, size_t len)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = data;
-	rw_buf out = RW_BUF_INIT;
-
-	for (size_t i = 0; i < len; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-
-		if (i + 1 < len)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		rw_buf_putc(&out, tbl[(v >> 18) & 63]);
-		rw_buf_putc(&out, tbl[(v >> 12) & 63]);
-		rw_buf_putc(&out, i + 1 < len ? tbl[(v >> 6) & 63] : '=');
-		rw_buf_putc(&out, i + 2 < len ? tbl[v & 63] : '=');
 	}
 	return rw_buf_detach(&out);
 }

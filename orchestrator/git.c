@@ -20,19 +20,19 @@
  * the same thing in a later process (undo) and keeps two services that
  * share a file apart.
  */
-#include "rewind/orchestrator.h"
+#include "internal.h"
+
 #include "rewind/errors.h"
+#include "rewind/known_hosts.h"
 #include "rewind/log.h"
 #include "rewind/reference.h"
 #include "rewind/rewrite.h"
+#include "rewind/secret.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <git2.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,20 +110,6 @@ static int git_fail(const char *fmt, const char *arg)
 	return rw_error_set(RW_ERR_ORCHESTRATOR, "git: %s%s: %s", fmt, arg ? arg : "", git_msg());
 }
 
-/* url with any password (https://user:secret@host) masked */
-static char *redact_url(const char *url)
-{
-	const char *scheme = strstr(url, "://"), *at, *colon;
-
-	if (!scheme)
-		return rw_strdup(url);
-	at = strchr(scheme + 3, '@');
-	colon = at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
-	if (!at || !colon || memchr(scheme + 3, '/', (size_t)(at - scheme - 3)))
-		return rw_strdup(url);
-	return rw_printf("%.*s:***%s", (int)(colon - url), url, at);
-}
-
 /* "host" and port of an ssh:// or scp-like (user@host:path) URL; false for others */
 static bool ssh_host(const char *url, char **host, int *port)
 {
@@ -157,16 +143,13 @@ static bool ssh_host(const char *url, char **host, int *port)
 	return true;
 }
 
-/* $XDG_CACHE_HOME/rewind/git/<name>-<hash> (or ~/.cache/...): one per URL and branch */
-static char *default_workdir(const char *url, const char *branch)
+/* "deploy" of ".../ops/deploy.git": a name for the clone's directory, in characters safe there */
+static char *repo_name(const char *url)
 {
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char digest[RW_DIGEST_MAX], *key = rw_printf("%s\n%s", url, branch), *base, *dir;
 	size_t n = strlen(url);
 	const char *name;
+	char *base;
 
-	rw_sha256_digest(digest, key, strlen(key));
-	free(key);
 	while (n && url[n - 1] == '/')
 		n--;
 	name = url + n;
@@ -178,11 +161,34 @@ static char *default_workdir(const char *url, const char *branch)
 	for (char *c = base; *c; c++)
 		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *c))
 			*c = '_';
-	if (xdg && *xdg)
-		dir = rw_printf("%s/rewind/git/%s-%.12s", xdg, *base ? base : "repo", digest + 7);
+	if (!*base) {
+		free(base);
+		base = rw_strdup("repo");
+	}
+	return base;
+}
+
+/*
+ * <cache dir>/git/<name>-<hash>: one clone per URL and branch, in rewind's
+ * cache directory (--cache-dir), else in $XDG_CACHE_HOME/rewind or
+ * ~/.cache/rewind (with --no-cache too: a clone is needed all the same).
+ * The name comes from the URL as shown, so that no token ends up in a path.
+ */
+static char *default_workdir(const git_backend *g, const char *cache_dir)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char digest[RW_DIGEST_MAX], *key = rw_printf("%s\n%s", g->url, g->branch);
+	char *name = repo_name(g->display_url), *dir;
+
+	rw_sha256_digest(digest, key, strlen(key));
+	free(key);
+	if (cache_dir && *cache_dir)
+		dir = rw_printf("%s/git/%s-%.12s", cache_dir, name, digest + 7);
+	else if (xdg && *xdg)
+		dir = rw_printf("%s/rewind/git/%s-%.12s", xdg, name, digest + 7);
 	else
-		dir = rw_printf("%s/.cache/rewind/git/%s-%.12s", home ? home : ".", *base ? base : "repo", digest + 7);
-	free(base);
+		dir = rw_printf("%s/.cache/rewind/git/%s-%.12s", home ? home : ".", name, digest + 7);
+	free(name);
 	return dir;
 }
 
@@ -246,28 +252,34 @@ static int ssh_key_credential(git_credential **out, git_backend *g, const char *
 	return error;
 }
 
-static int token_credential(git_credential **out, git_backend *g, const char *user)
+/* user_from_url: https://USER@host, which may well be a token itself, so never shown */
+static int token_credential(git_credential **out, git_backend *g, const char *user_from_url)
 {
+	const char *user = user_from_url ? user_from_url : "x-access-token";
 	char *token = NULL;
-	size_t len = 0;
+	size_t len;
 	int error;
 
 	if (!g->token_file)
 		return net_refuse(g, RW_ERR_AUTH, GIT_EAUTH, "the server asks for credentials: set the git token file");
 	if (g->auth_attempts++)
-		return net_refuse(g, RW_ERR_AUTH, GIT_EAUTH, "the server refused the token of %s (user '%s')",
-			g->token_file, user);
-	if (rw_file_read(&token, &len, g->token_file, 64 * 1024) < 0) {
+		return user_from_url ?
+			net_refuse(g, RW_ERR_AUTH, GIT_EAUTH, "the server refused the token of %s (with the URL's user)",
+				g->token_file) :
+			net_refuse(g, RW_ERR_AUTH, GIT_EAUTH, "the server refused the token of %s (user '%s')",
+				g->token_file, user);
+	if (rw_secret_read(&token, g->token_file, "git token") < 0) {
 		net_refuse(g, RW_ERR_AUTH, GIT_EAUTH, "%s", rw_error_last()->message);
 		rw_error_clear();
 		return GIT_EAUTH;
 	}
-	rw_str_trim(token);
-	if (!*token)
-		error = net_refuse(g, RW_ERR_AUTH, GIT_EAUTH, "the git token file %s is empty", g->token_file);
+	/* trimming moves the token: wipe all it held (libgit2 wipes its own copy) */
+	len = strlen(token);
+	if (!*rw_str_trim(token))
+		error = net_refuse(g, RW_ERR_AUTH, GIT_EAUTH, "the git token file %s holds only white space", g->token_file);
 	else
 		error = git_credential_userpass_plaintext_new(out, user, token);
-	memset(token, 0, len);
+	rw_secret_wipe(token, len);
 	free(token);
 	return error;
 }
@@ -288,195 +300,50 @@ static int credentials_cb(git_credential **out, const char *url, const char *use
 	if (allowed & GIT_CREDENTIAL_SSH_KEY)
 		return ssh_key_credential(out, g, user_from_url ? user_from_url : "git");
 	if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT)
-		return token_credential(out, g, user_from_url ? user_from_url : "x-access-token");
+		return token_credential(out, g, user_from_url);
 	return net_refuse(g, RW_ERR_AUTH, GIT_EAUTH, "the server wants a kind of authentication rewind has no credentials for");
 }
 
-/* base64 of data (without padding, like ssh's SHA256: fingerprints) */
-static char *base64(const unsigned char *data, size_t len, bool pad)
+/* "; the file has ssh-rsa, ecdsa-sha2-nistp256 for it" when it lists keys of other types */
+static void put_other_types(rw_buf *b, const rw_known_host *h)
 {
-	char *out = rw_malloc(4 * ((len + 2) / 3) + 1);
-	int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-
-	while (!pad && n > 0 && out[n - 1] == '=')
-		out[--n] = '\0';
-	return out;
-}
-
-/* Decodes base64 into a new buffer; false when it is not base64. */
-static bool unbase64(unsigned char **out, size_t *len, const char *s, size_t n)
-{
-	int got;
-
-	if (!n || n % 4)
-		return false;
-	*out = rw_malloc(n);
-	got = EVP_DecodeBlock(*out, (const unsigned char *)s, (int)n);
-	if (got < 0) {
-		free(*out);
-		return false;
-	}
-	*len = (size_t)got - (s[n - 1] == '=') - (s[n - 2] == '=');
-	return true;
-}
-
-/* ssh's host patterns: '*' and '?' only ("[host]:port" brackets are literal), no case. */
-static bool wildcard_match(const char *pat, const char *s)
-{
-	if (!*pat)
-		return !*s;
-	if (*pat == '*')
-		return wildcard_match(pat + 1, s) || (*s && wildcard_match(pat, s + 1));
-	if (!*s || (*pat != '?' && tolower((unsigned char)*pat) != tolower((unsigned char)*s)))
-		return false;
-	return wildcard_match(pat + 1, s + 1);
-}
-
-/* One pattern of a known_hosts host field: "|1|salt|hash" (hashed) or a glob. */
-static bool host_pattern_matches(const char *pattern, size_t n, const char *name)
-{
-	char *pat;
-	bool match;
-
-	if (n > 3 && !memcmp(pattern, "|1|", 3)) {
-		const char *bar = memchr(pattern + 3, '|', n - 3);
-		unsigned char *salt = NULL, *hash = NULL, mac[EVP_MAX_MD_SIZE];
-		size_t salt_len, hash_len;
-		unsigned int mac_len = 0;
-
-		match = bar && unbase64(&salt, &salt_len, pattern + 3, (size_t)(bar - pattern - 3)) &&
-			unbase64(&hash, &hash_len, bar + 1, (size_t)(pattern + n - bar - 1)) &&
-			HMAC(EVP_sha1(), salt, (int)salt_len, (const unsigned char *)name, strlen(name), mac, &mac_len) &&
-			hash_len == mac_len && !memcmp(hash, mac, mac_len);
-		free(salt);
-		free(hash);
-		return match;
-	}
-	pat = rw_strndup(pattern, n);
-	match = wildcard_match(pat, name);
-	free(pat);
-	return match;
-}
-
-/* Does the comma-separated host field name name (a "!pattern" vetoes)? */
-static bool hosts_field_matches(const char *field, const char *name)
-{
-	bool match = false;
-
-	while (*field) {
-		size_t n = strcspn(field, ",");
-
-		if (*field == '!' && host_pattern_matches(field + 1, n - 1, name))
-			return false;
-		if (*field != '!' && host_pattern_matches(field, n, name))
-			match = true;
-		field += n + (field[n] == ',');
-	}
-	return match;
-}
-
-typedef enum { HOST_UNKNOWN, HOST_MATCH, HOST_MISMATCH, HOST_REVOKED } host_verdict;
-
-/* One known_hosts line against the presented key. */
-static host_verdict known_hosts_line(char *line, const char *name, const git_cert_hostkey *key,
-	rw_strlist *other_types)
-{
-	char *fields[4] = { 0 }, *save = NULL;
-	bool revoked = false;
-	unsigned char *blob;
-	size_t n = 0, len;
-	host_verdict v;
-
-	for (char *t = strtok_r(line, " \t", &save); t && n < 4; t = strtok_r(NULL, " \t", &save))
-		fields[n++] = t;
-	if (n && fields[0][0] == '@') {
-		revoked = !strcmp(fields[0], "@revoked");
-		if (!revoked) /* @cert-authority: host certificates, which libssh2 does not do */
-			return HOST_UNKNOWN;
-		memmove(fields, fields + 1, 3 * sizeof(*fields));
-		n--;
-	}
-	if (n < 3 || fields[0][0] == '#' || !hosts_field_matches(fields[0], name))
-		return HOST_UNKNOWN;
-	if (!unbase64(&blob, &len, fields[2], strlen(fields[2])))
-		return HOST_UNKNOWN;
-	if (len == key->hostkey_len && !memcmp(blob, key->hostkey, len))
-		v = revoked ? HOST_REVOKED : HOST_MATCH;
-	else
-		v = revoked ? HOST_UNKNOWN : HOST_MISMATCH;
-	if (v == HOST_MISMATCH)
-		rw_strlist_push(other_types, fields[1]);
-	free(blob);
-	return v;
-}
-
-/* The presented key against the whole file. */
-static host_verdict known_hosts_check(const char *path, const char *name, const git_cert_hostkey *key,
-	rw_strlist *other_types)
-{
-	host_verdict verdict = HOST_UNKNOWN;
-	char *text = NULL, *save = NULL;
-	size_t len;
-
-	if (rw_file_read(&text, &len, path, 16u << 20) < 0) {
-		rw_error_clear();
-		return HOST_UNKNOWN;
-	}
-	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		host_verdict v = known_hosts_line(line, name, key, other_types);
-
-		if (v == HOST_REVOKED) {
-			verdict = v;
-			break;
-		}
-		if (v == HOST_MATCH || (v == HOST_MISMATCH && verdict == HOST_UNKNOWN))
-			verdict = v;
-	}
-	free(text);
-	return verdict;
-}
-
-static const char *raw_type_name(git_cert_ssh_raw_type_t t)
-{
-	switch (t) {
-	case GIT_CERT_SSH_RAW_TYPE_RSA: return "ssh-rsa";
-	case GIT_CERT_SSH_RAW_TYPE_DSS: return "ssh-dss";
-	case GIT_CERT_SSH_RAW_TYPE_KEY_ECDSA_256: return "ecdsa-sha2-nistp256";
-	case GIT_CERT_SSH_RAW_TYPE_KEY_ECDSA_384: return "ecdsa-sha2-nistp384";
-	case GIT_CERT_SSH_RAW_TYPE_KEY_ECDSA_521: return "ecdsa-sha2-nistp521";
-	case GIT_CERT_SSH_RAW_TYPE_KEY_ED25519: return "ssh-ed25519";
-	default: return "unknown";
-	}
+	if (!h->types.count)
+		return;
+	rw_buf_puts(b, "; the file has ");
+	join_list(b, &h->types, ", ", 5);
+	rw_buf_puts(b, " for it");
 }
 
 /* The SSH host key against our known_hosts file (not libgit2's ~/.ssh one). */
 static int check_host_key(git_backend *g, const git_cert_hostkey *key, const char *host, int port)
 {
-	char *name = port == 22 ? rw_strdup(host) : rw_printf("[%s]:%d", host, port);
-	char *fp = base64(key->hash_sha256, sizeof(key->hash_sha256), false);
-	rw_strlist others = RW_STRLIST_INIT;
-	rw_buf types = RW_BUF_INIT;
-	host_verdict v = known_hosts_check(g->known_hosts, name, key, &others);
+	char *name = rw_known_hosts_name(host, port);
+	rw_buf others = RW_BUF_INIT;
+	rw_known_host h;
 	int error = 0;
 
-	join_list(&types, &others, ", ", 5);
-	if (v == HOST_REVOKED)
-		error = net_refuse(g, RW_ERR_AUTH, GIT_ECERTIFICATE, "the host key of %s (%s SHA256:%s) is marked @revoked in %s",
-			name, raw_type_name(key->raw_type), fp, g->known_hosts);
-	else if (v == HOST_MISMATCH)
+	if (rw_known_hosts_check(&h, g->known_hosts, name, (const unsigned char *)key->hostkey, key->hostkey_len) < 0) {
+		error = net_refuse(g, RW_ERR_AUTH, GIT_ECERTIFICATE, "cannot check the host key of %s: %s", name,
+			rw_error_last()->message);
+		rw_error_clear();
+	} else if (h.verdict == RW_KNOWN_HOST_REVOKED) {
+		error = net_refuse(g, RW_ERR_AUTH, GIT_ECERTIFICATE, "the host key of %s (%s %s) is marked @revoked in %s:%zu",
+			name, h.type, h.fingerprint, g->known_hosts, h.line);
+	} else if (h.verdict == RW_KNOWN_HOST_MISMATCH) {
 		error = net_refuse(g, RW_ERR_AUTH, GIT_ECERTIFICATE,
-			"the host key of %s does not match %s: it offers %s SHA256:%s, the file has %s for it "
+			"the host key of %s does not match %s:%zu: it offers %s %s, the file has another %s key for it "
 			"(the host was reinstalled, or someone is in the middle; check, then fix the file)",
-			name, g->known_hosts, raw_type_name(key->raw_type), fp, types.ptr);
-	else if (v == HOST_UNKNOWN)
+			name, g->known_hosts, h.line, h.type, h.fingerprint, h.type);
+	} else if (h.verdict == RW_KNOWN_HOST_UNKNOWN) {
+		put_other_types(&others, &h);
 		error = net_refuse(g, RW_ERR_AUTH, GIT_ECERTIFICATE,
-			"unknown host key of %s: not in %s (it offers %s SHA256:%s; after checking that fingerprint, "
-			"add it with: ssh-keyscan -p %d %s >> %s)", name, g->known_hosts, raw_type_name(key->raw_type),
-			fp, port, host, g->known_hosts);
+			"unknown host key of %s: not in %s%s (it offers %s %s%s; after checking that fingerprint, "
+			"add it with: ssh-keyscan -p %d %s >> %s)", name, g->known_hosts, h.missing ? " (no such file)" : "",
+			h.type, h.fingerprint, others.size ? others.ptr : "", port, host, g->known_hosts);
+	}
 	free(name);
-	free(fp);
-	rw_buf_dispose(&types);
-	rw_strlist_dispose(&others);
+	rw_buf_dispose(&others);
+	rw_known_host_dispose(&h);
 	return error;
 }
 
@@ -492,7 +359,7 @@ static int certificate_cb(git_cert *cert, int valid, const char *host, void *pay
 	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
 		return GIT_PASSTHROUGH;
 	(void)valid; /* that is libgit2's check against ~/.ssh/known_hosts: we do our own */
-	if (!(key->type & GIT_CERT_SSH_RAW) || !(key->type & GIT_CERT_SSH_SHA256))
+	if (!(key->type & GIT_CERT_SSH_RAW))
 		return net_refuse(g, RW_ERR_AUTH, GIT_ECERTIFICATE, "cannot check the host key of %s: libssh2 gave no raw key", host);
 	if (!ssh_host(g->url, &ssh_hostname, &port))
 		port = 22;
@@ -547,7 +414,8 @@ static char *remote_said(git_backend *g)
 static int net_fail(git_backend *g, int code, const char *what)
 {
 	const git_error *e = git_error_last();
-	rw_error_class klass = code == GIT_EAUTH || code == GIT_ECERTIFICATE ? RW_ERR_AUTH : RW_ERR_NET;
+	/* an unreachable remote is an orchestrator that cannot be reached (exit 9), as for the others */
+	rw_error_class klass = code == GIT_EAUTH || code == GIT_ECERTIFICATE ? RW_ERR_AUTH : RW_ERR_ORCHESTRATOR;
 
 	if (e && e->klass == GIT_ERROR_SSH && e->message && strcasestr(e->message, "authenticat"))
 		klass = RW_ERR_AUTH; /* e.g. the agent's keys, which our callback does not see refused */
@@ -1352,7 +1220,7 @@ static void git_free(rw_orchestrator *o)
 
 static char *dup_or(const char *s, const char *fallback)
 {
-	return s && *s ? rw_strdup(s) : fallback ? rw_strdup(fallback) : NULL;
+	return rw_strdup_or_null(s && *s ? s : fallback);
 }
 
 static int configure_tls(git_backend *g)
@@ -1362,8 +1230,6 @@ static int configure_tls(git_backend *g)
 	return 0;
 }
 
-/* Declared where the backends are listed (orchestrator.c). */
-int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
 {
 	git_backend *g;
@@ -1376,17 +1242,18 @@ int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
 		return rw_error_set(RW_ERR_CONFIG, "git: no paths to search for images (git paths = k8s/*.yaml, helm/values-*.yaml)");
 	g = rw_calloc(1, sizeof(*g));
 	g->url = rw_strdup(opts->git_url);
-	g->display_url = redact_url(opts->git_url);
+	g->display_url = rw_url_redact(opts->git_url);
 	g->branch = dup_or(opts->git_branch, "main");
-	g->workdir = opts->git_workdir && *opts->git_workdir ? rw_strdup(opts->git_workdir) : default_workdir(g->url, g->branch);
-	g->ssh_key = dup_or(opts->git_ssh_key, NULL);
+	g->workdir = opts->git_workdir && *opts->git_workdir ? rw_strdup(opts->git_workdir) :
+		default_workdir(g, opts->cache_dir);
+	g->ssh_key = rw_strdup_or_null(opts->git_ssh_key);
 	default_kh = rw_printf("%s/.ssh/known_hosts", home ? home : "");
 	g->known_hosts = dup_or(opts->git_known_hosts, default_kh);
 	free(default_kh);
-	g->token_file = dup_or(opts->git_token_file, NULL);
+	g->token_file = rw_strdup_or_null(opts->git_token_file);
 	g->author_name = dup_or(opts->git_author_name, "rewind");
 	g->author_email = dup_or(opts->git_author_email, "rewind@localhost");
-	g->ca_file = dup_or(opts->http.ca_file, NULL);
+	g->ca_file = rw_strdup_or_null(opts->http.ca_file);
 	g->insecure = opts->http.insecure;
 	g->app_ids = opts->app_ids;
 	for (size_t i = 0; i < opts->git_paths->count; i++)

@@ -3,7 +3,8 @@
  *
  * Apps are found in GET /v2/apps. Its `id` filter matches substrings (and
  * ignores case), so "/ds/prod" would also bring "/ds/prod-old/web": the
- * prefix is applied here, as a path ("/ds/prod/..." only).
+ * prefix is applied by rewind, as a path ("/ds/prod/..." only), where every
+ * backend applies it (rw_orchestrator_match).
  *
  * The image is container.docker.image. An update sends
  * PUT /v2/apps/{id}?partialUpdate=true with only the "container" object,
@@ -21,9 +22,12 @@
  * itself retries failing tasks forever: such a deployment stays, and the
  * caller's time-out ends it.
  */
-#include "rewind/orchestrator.h"
+#include "internal.h"
+
+#include "rewind/base64.h"
 #include "rewind/errors.h"
 #include "rewind/log.h"
+#include "rewind/secret.h"
 
 #include <ctype.h>
 #include <jansson.h>
@@ -33,13 +37,13 @@
 #define LIST_CAP (64u << 20)   /* GET /v2/apps of a large cluster */
 #define APP_CAP (16u << 20)    /* one app with its tasks embedded */
 #define SMALL_CAP (1u << 20)   /* deployment results, tokens */
-#define SECRET_MAX (64 * 1024)
 
 typedef enum { AUTH_NONE, AUTH_BASIC, AUTH_DCOS, AUTH_TOKEN } auth_mode;
 
 typedef struct {
 	rw_orchestrator parent;
 	char *url;            /* Marathon's base URL, no trailing '/' */
+	char *shown;          /* url for messages: user:password@ and secrets in the query redacted */
 	char *origin;         /* scheme://host[:port]: where DC/OS serves its login */
 	char *prefix;         /* "/ds/prod/" or NULL */
 	auth_mode auth;
@@ -49,19 +53,11 @@ typedef struct {
 	char *password;       /* kept to log in again when a DC/OS token expires */
 	char *authorization;  /* the Authorization header, or NULL */
 	rw_http *http;
-	rw_strlist apps;      /* the app ids under the prefix */
+	rw_strlist apps;      /* the app ids the listing gave (find_app applies the prefix) */
 	rw_strmap *app_ids;   /* the explicit mapping, copied */
 	rw_strmap *images;    /* app id -> image last read, for describe */
 	rw_strmap *versions;  /* deploy id -> the app version it deploys */
 } marathon;
-
-static void wipe(char *s)
-{
-	if (s) {
-		memset(s, 0, strlen(s));
-		free(s);
-	}
-}
 
 /* --- requests and errors ---------------------------------------------------- */
 
@@ -166,12 +162,12 @@ static int http_error(const marathon *m, const rw_http_req *req, const char *wha
 	char *msg = status ? server_message(req) : NULL;
 
 	if (!status)
-		rw_error_set(RW_ERR_ORCHESTRATOR, "Marathon %s: %s: %s (%s %s)", m->url, what,
+		rw_error_set(RW_ERR_ORCHESTRATOR, "Marathon %s: %s: %s (%s %s)", m->shown, what,
 			rw_http_req_failure(req) ? rw_http_req_failure(req) : "no answer",
 			rw_http_req_method(req), url);
 	else
 		rw_error_set(status == 401 || status == 403 ? RW_ERR_AUTH : RW_ERR_ORCHESTRATOR,
-			"Marathon %s: %s: HTTP %d%s%s (%s %s)%s", m->url, what, status,
+			"Marathon %s: %s: HTTP %d%s%s (%s %s)%s", m->shown, what, status,
 			msg ? " " : "", msg ? msg : "", rw_http_req_method(req), url,
 			status == 401 && m->auth == AUTH_NONE ? "; Marathon wants credentials: set [marathon] auth = basic, dcos or token" : "");
 	free(msg);
@@ -185,7 +181,7 @@ static int answer_error(const marathon *m, const rw_http_req *req, const char *w
 	char *url = rw_url_redact(rw_http_req_url(req));
 
 	rw_error_set(RW_ERR_ORCHESTRATOR, "Marathon %s: %s: unusable answer: %s (%s %s, HTTP %d)",
-		m->url, what, wrong, rw_http_req_method(req), url, rw_http_req_status(req));
+		m->shown, what, wrong, rw_http_req_method(req), url, rw_http_req_status(req));
 	free(url);
 	return RW_ERROR;
 }
@@ -240,7 +236,10 @@ static int perform(rw_http_req **out, marathon *m, const char *method, const cha
 		return RW_ERROR;
 	}
 	if (rw_http_req_status(req) == 401 && m->auth == AUTH_DCOS && m->password) {
-		rw_info("marathon: %s %s: HTTP 401, logging in to DC/OS again", method, url);
+		char *shown = rw_url_redact(url);
+
+		rw_info("marathon: %s %s: HTTP 401, logging in to DC/OS again", method, shown);
+		free(shown);
 		rw_http_req_free(req);
 		if (dcos_login(m) < 0)
 			return RW_ERROR;
@@ -282,10 +281,13 @@ static int get_app(json_t **root, json_t **app, marathon *m, const char *app_id,
 
 	*app = json_object_get(*root, "app");
 	if (!error && !json_is_object(*app)) {
+		char *shown = rw_url_redact(url);
+
 		json_decref(*root);
 		*root = NULL;
 		error = rw_error_set(RW_ERR_ORCHESTRATOR, "Marathon %s: %s: unusable answer: no \"app\" object (GET %s)",
-			m->url, what, url);
+			m->shown, what, shown);
+		free(shown);
 	}
 	free(url);
 	return error;
@@ -293,21 +295,10 @@ static int get_app(json_t **root, json_t **app, marathon *m, const char *app_id,
 
 /* --- authentication ----------------------------------------------------------- */
 
-static int read_secret(char **out, const char *path, const char *what)
+static int read_secret(char **out, const marathon *m, const char *path, const char *what)
 {
-	size_t len;
-
-	if (rw_file_read(out, &len, path, SECRET_MAX) < 0)
-		return rw_error_prefix("Marathon: cannot read the %s file", what);
-	/* files written by `echo` end in a newline that is not the secret's */
-	while (len && ((*out)[len - 1] == '\n' || (*out)[len - 1] == '\r'))
-		(*out)[--len] = '\0';
-	if (strlen(*out) != len || !len) {
-		wipe(*out);
-		*out = NULL;
-		return rw_error_set(RW_ERR_AUTH, "Marathon: the %s file '%s' is %s", what, path,
-			len ? "binary (holds a NUL byte)" : "empty");
-	}
+	if (rw_secret_read(out, path, what) < 0)
+		return rw_error_prefix("Marathon %s", m->shown);
 	return 0;
 }
 
@@ -316,13 +307,13 @@ static int load_password(marathon *m)
 	const char *env = getenv("REWIND_MARATHON_PASSWORD");
 
 	if (m->password_file)
-		return read_secret(&m->password, m->password_file, "password");
+		return read_secret(&m->password, m, m->password_file, "password");
 	if (env && *env) {
 		m->password = rw_strdup(env);
 		return 0;
 	}
 	return rw_error_set(RW_ERR_AUTH, "Marathon %s: auth %s as '%s' needs a password: set [marathon] password-file (--marathon-password-file) or REWIND_MARATHON_PASSWORD",
-		m->url, m->auth == AUTH_DCOS ? "dcos" : "basic", m->username);
+		m->shown, m->auth == AUTH_DCOS ? "dcos" : "basic", m->username);
 }
 
 static void set_basic(marathon *m)
@@ -331,8 +322,8 @@ static void set_basic(marathon *m)
 	char *b64 = rw_base64(pair, strlen(pair));
 
 	m->authorization = rw_printf("Basic %s", b64);
-	wipe(pair);
-	wipe(b64);
+	rw_secret_free(pair);
+	rw_secret_free(b64);
 }
 
 /* A JSON string literal of s at p; p has room for 6 bytes per byte of s, plus 2. */
@@ -379,12 +370,13 @@ static int login_answer(marathon *m, rw_http_req *req, const char *what)
 		return RW_ERROR;
 	token = json_string_value(json_object_get(root, "token"));
 	if (!token || !*token) {
-		json_decref(root);
+		rw_secret_json_free(root);
 		return answer_error(m, req, what, "no \"token\"");
 	}
-	wipe(m->authorization);
+	rw_secret_free(m->authorization);
 	m->authorization = rw_printf("token=%s", token);
-	json_decref(root);
+	/* the token was in the answer: not left in freed memory */
+	rw_secret_json_free(root);
 	return 0;
 }
 
@@ -400,7 +392,7 @@ static int dcos_login(marathon *m)
 	rw_http_req_header(req, "Accept: application/json");
 	rw_http_req_set_body(req, "application/json", body, strlen(body));
 	rw_http_req_no_retry(req);
-	wipe(body);
+	rw_secret_free(body);
 	if ((error = rw_http_perform(m->http, req)) == 0)
 		error = login_answer(m, req, what);
 	rw_http_req_free(req);
@@ -412,22 +404,26 @@ static int dcos_login(marathon *m)
 static int authenticate(marathon *m)
 {
 	char *token;
+	size_t len;
 
 	switch (m->auth) {
 	case AUTH_NONE:
 		return 0;
 	case AUTH_TOKEN:
-		if (read_secret(&token, m->token_file, "token") < 0)
+		if (read_secret(&token, m, m->token_file, "token") < 0)
 			return RW_ERROR;
+		/* trimming moves the token: wipe all it held */
+		len = strlen(token);
 		m->authorization = rw_printf("token=%s", rw_str_trim(token));
-		wipe(token);
+		rw_secret_wipe(token, len);
+		free(token);
 		return 0;
 	case AUTH_BASIC:
 		if (load_password(m) < 0)
 			return RW_ERROR;
 		set_basic(m);
 		/* Basic sends it on every request: no reason to keep a second copy */
-		wipe(m->password);
+		rw_secret_free(m->password);
 		m->password = NULL;
 		return 0;
 	case AUTH_DCOS:
@@ -440,39 +436,36 @@ static int authenticate(marathon *m)
 
 /* --- open and find_app ----------------------------------------------------------- */
 
-/* id is the prefix or below it (so "/ds/prod-old/web" is not under "/ds/prod/"). */
-static bool under_prefix(const marathon *m, const char *id)
-{
-	return !m->prefix || rw_str_startswith(id, m->prefix);
-}
-
-static int collect_apps(marathon *m, json_t *root, const char *url)
+/*
+ * Every app of the answer: the prefix is rw_orchestrator_match's to apply
+ * (a whole path, which the id= filter of the request is not).
+ */
+static int collect_apps(marathon *m, json_t *root, const char *shown_url)
 {
 	json_t *apps = json_object_get(root, "apps"), *app;
 	size_t i;
 
 	if (!json_is_array(apps))
 		return rw_error_set(RW_ERR_ORCHESTRATOR, "Marathon %s: listing apps: unusable answer: no \"apps\" list (GET %s)",
-			m->url, url);
+			m->shown, shown_url);
 	json_array_foreach(apps, i, app) {
 		const char *id = json_string_value(json_object_get(app, "id"));
 
 		if (!id)
 			return rw_error_set(RW_ERR_ORCHESTRATOR, "Marathon %s: listing apps: unusable answer: app %zu has no \"id\" (GET %s)",
-				m->url, i, url);
-		if (under_prefix(m, id))
-			rw_strlist_push(&m->apps, id);
+				m->shown, i, shown_url);
+		rw_strlist_push(&m->apps, id);
 	}
 	return 0;
 }
 
 static int list_apps(marathon *m)
 {
-	char *url, *filter = NULL;
+	char *url, *shown, *filter = NULL;
 	json_t *root;
 	int error;
 
-	/* id= narrows the answer (a substring filter); under_prefix decides */
+	/* id= narrows the answer (a substring filter); find_app applies the prefix as a path */
 	if (m->prefix) {
 		char *p = rw_strndup(m->prefix, strlen(m->prefix) - 1);
 
@@ -480,12 +473,14 @@ static int list_apps(marathon *m)
 		free(p);
 	}
 	url = filter ? rw_printf("%s/v2/apps?id=%s", m->url, filter) : rw_printf("%s/v2/apps", m->url);
+	shown = rw_url_redact(url);
 	if ((error = get_json(&root, m, url, LIST_CAP, "listing apps")) == 0)
-		error = collect_apps(m, root, url);
+		error = collect_apps(m, root, shown);
 	json_decref(root);
 	if (!error)
-		rw_info("marathon: %zu app(s)%s%s at %s", m->apps.count, m->prefix ? " under " : "",
-			m->prefix ? m->prefix : "", m->url);
+		rw_info("marathon: %zu app(s) listed at %s%s%s", m->apps.count, m->shown,
+			m->prefix ? " for the prefix " : "", m->prefix ? m->prefix : "");
+	free(shown);
 	free(url);
 	free(filter);
 	return error;
@@ -547,9 +542,9 @@ static int image_of(const char **image, const marathon *m, json_t *app, const ch
 		return 0;
 	if (!container || json_is_null(container))
 		return rw_error_set(RW_ERR_ORCHESTRATOR, "Marathon %s: app '%s' has no container (it runs a command, not an image): nothing to roll back",
-			m->url, app_id);
+			m->shown, app_id);
 	return rw_error_set(RW_ERR_ORCHESTRATOR, "Marathon %s: app '%s' has no container.docker.image (container type %s)",
-		m->url, app_id, type ? type : "unknown");
+		m->shown, app_id, type ? type : "unknown");
 }
 
 static void remember_image(marathon *m, const char *app_id, const char *image)
@@ -878,13 +873,14 @@ static void marathon_free(rw_orchestrator *o)
 	if (!m)
 		return;
 	rw_http_free(m->http);
-	wipe(m->password);
-	wipe(m->authorization);
+	rw_secret_free(m->password);
+	rw_secret_free(m->authorization);
 	rw_strlist_dispose(&m->apps);
 	rw_strmap_free(m->app_ids, free);
 	rw_strmap_free(m->images, free);
 	rw_strmap_free(m->versions, free);
 	free(m->url);
+	free(m->shown);
 	free(m->origin);
 	free(m->prefix);
 	free(m->username);
@@ -940,8 +936,13 @@ static int check_options(const rw_orchestrator_opts *opts, auth_mode *auth)
 
 	if (!url || !*url)
 		return rw_error_set(RW_ERR_CONFIG, "the marathon orchestrator needs its URL: [marathon] url (--marathon-url)");
-	if ((!rw_str_startswith(url, "http://") && !rw_str_startswith(url, "https://")) || !url[strcspn(url, ":") + 3])
-		return rw_error_set(RW_ERR_CONFIG, "invalid [marathon] url '%s': expected http(s)://host[:port][/path]", url);
+	if ((!rw_str_startswith(url, "http://") && !rw_str_startswith(url, "https://")) || !url[strcspn(url, ":") + 3]) {
+		char *shown = rw_url_redact(url);
+
+		rw_error_set(RW_ERR_CONFIG, "invalid [marathon] url '%s': expected http(s)://host[:port][/path]", shown);
+		free(shown);
+		return RW_ERROR;
+	}
 	if (parse_auth(auth, opts->marathon_auth) < 0)
 		return RW_ERROR;
 	if ((*auth == AUTH_BASIC || *auth == AUTH_DCOS) && (!opts->marathon_username || !*opts->marathon_username))
@@ -951,26 +952,6 @@ static int check_options(const rw_orchestrator_opts *opts, auth_mode *auth)
 		return rw_error_set(RW_ERR_CONFIG, "[marathon] auth = token needs [marathon] token-file (--marathon-token-file)");
 	return 0;
 }
-
-static char *dup_or_null(const char *s)
-{
-	return s && *s ? rw_strdup(s) : NULL;
-}
-
-static rw_strmap *copy_map(const rw_strmap *from)
-{
-	rw_strmap *to = rw_strmap_new();
-	const char *key;
-	void *value;
-	size_t iter = 0;
-
-	while (from && rw_strmap_next(&key, &value, from, &iter))
-		rw_strmap_put(to, key, rw_strdup(value));
-	return to;
-}
-
-/* Declared where the backends are listed (orchestrator.c). */
-int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 
 int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
 {
@@ -993,13 +974,14 @@ int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
 	n = strlen(m->url);
 	while (n && m->url[n - 1] == '/')
 		m->url[--n] = '\0';
+	m->shown = rw_url_redact(m->url);
 	m->origin = origin_of(m->url);
 	m->prefix = normalize_prefix(opts->marathon_app_prefix);
 	m->auth = auth;
-	m->username = dup_or_null(opts->marathon_username);
-	m->password_file = dup_or_null(opts->marathon_password_file);
-	m->token_file = dup_or_null(opts->marathon_token_file);
-	m->app_ids = copy_map(opts->app_ids);
+	m->username = rw_strdup_or_null(opts->marathon_username);
+	m->password_file = rw_strdup_or_null(opts->marathon_password_file);
+	m->token_file = rw_strdup_or_null(opts->marathon_token_file);
+	m->app_ids = rw_orchestrator_copy_ids(opts->app_ids);
 	m->images = rw_strmap_new();
 	m->versions = rw_strmap_new();
 	if (rw_http_new(&m->http, &opts->http) < 0) {

@@ -2,16 +2,14 @@
  * What every backend shares: construction by name, the repository -> app
  * mapping rule, and the computation of an app's new image.
  */
-#include "rewind/orchestrator.h"
+#include "internal.h"
+
 #include "rewind/errors.h"
 #include "rewind/reference.h"
+#include "rewind/rewrite.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int rw_marathon_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
-int rw_swarm_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
-int rw_git_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 
 static const struct {
 	const char *name;
@@ -36,6 +34,18 @@ void rw_orchestrator_free(rw_orchestrator *o)
 		o->free(o);
 }
 
+rw_strmap *rw_orchestrator_copy_ids(const rw_strmap *app_ids)
+{
+	rw_strmap *out = rw_strmap_new();
+	const char *key;
+	void *value;
+	size_t iter = 0;
+
+	while (app_ids && rw_strmap_next(&key, &value, app_ids, &iter))
+		rw_strmap_put(out, key, rw_strdup(value));
+	return out;
+}
+
 /* name ends with suffix right after a separator (or is it) */
 static bool ends_with_part(const char *name, const char *suffix)
 {
@@ -44,14 +54,6 @@ static bool ends_with_part(const char *name, const char *suffix)
 	if (n < s || strcmp(name + n - s, suffix))
 		return false;
 	return n == s || strchr("/_-", name[n - s - 1]);
-}
-
-/* an image path names a repository when it is it or ends with "/" + it */
-static bool image_of(const char *path, const char *repo)
-{
-	size_t n = strlen(path), r = strlen(repo);
-
-	return n >= r && !strcmp(path + n - r, repo) && (n == r || path[n - r - 1] == '/');
 }
 
 /* "/ds/prod" is a prefix of "/ds/prod/web" but not of "/ds/prod-old/web" */
@@ -125,7 +127,7 @@ int rw_orchestrator_image_for(char **out, const char *current, const char *repo,
 
 	if (rw_reference_parse(&ref, current) < 0)
 		return rw_error_set(RW_ERR_ORCHESTRATOR, "%s", rw_error_last()->message);
-	if (!image_of(ref.path, repo) && !(base && image_of(ref.path, base + 1))) {
+	if (!rw_rewrite_path_matches(ref.path, repo) && !(base && rw_rewrite_path_matches(ref.path, base + 1))) {
 		rw_error_set(RW_ERR_ORCHESTRATOR, "runs image '%s', which is not of repository '%s'", current, repo);
 		rw_reference_dispose(&ref);
 		return RW_ERROR;

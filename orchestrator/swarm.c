@@ -12,24 +12,25 @@
  * update`: the engine's UpdateStatus, then the tasks, which must all run the
  * new image for the service's monitor period.
  */
+#include "internal.h"
 #include "swarm_ssh.h"
 
+#include "rewind/base64.h"
+#include "rewind/config.h"
 #include "rewind/errors.h"
 #include "rewind/log.h"
-#include "rewind/orchestrator.h"
 #include "rewind/reference.h"
+#include "rewind/secret.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define API "/v1.41"
 #define BODY_CAP (32 << 20)        /* a swarm with thousands of tasks */
 #define UPDATE_ATTEMPTS 5          /* re-reads when someone else changes the service meanwhile */
 #define MONITOR_DEFAULT_MS 5000    /* the engine's default UpdateConfig.Monitor */
 #define DEFAULT_HOST "unix:///var/run/docker.sock"
-#define DOCKER_CONFIG_MAX (1 << 20)
 
 typedef enum { HOST_UNIX, HOST_TCP, HOST_SSH } host_kind;
 
@@ -59,11 +60,6 @@ typedef struct {
 	rw_strmap *ids;             /* service name -> id */
 	rw_strmap *deploys;         /* app id -> deploy */
 } swarm;
-
-static char *dup_or_null(const char *s)
-{
-	return s && *s ? rw_strdup(s) : NULL;
-}
 
 /* ---- errors -------------------------------------------------------------- */
 
@@ -371,66 +367,22 @@ static int swarm_current_image(char **image, rw_orchestrator *o, const char *app
 
 /* ---- registry credentials for the nodes ---------------------------------- */
 
-static void wipe_free(char *p)
+/* The engine's AuthConfig for docker login's credentials: compact JSON, in one allocation to wipe. */
+static char *auth_json(const rw_docker_auth *a)
 {
-	if (p) {
-		memset(p, 0, strlen(p));
-		free(p);
+	json_t *doc = a->identity_token ?
+		json_pack("{s:s, s:s}", "identitytoken", a->identity_token, "serveraddress", a->server) :
+		json_pack("{s:s, s:s, s:s}", "username", a->username, "password", a->password,
+			"serveraddress", a->server);
+	size_t n = doc ? json_dumpb(doc, NULL, 0, JSON_COMPACT) : 0;
+	char *text = n ? rw_malloc(n + 1) : NULL;
+
+	if (text) {
+		json_dumpb(doc, text, n, JSON_COMPACT);
+		text[n] = '\0';
 	}
-}
-
-/* "https://host:port/v1/" and "host:port" both name host:port */
-static bool auth_key_names(const char *key, const char *domain)
-{
-	const char *k = strstr(key, "://") ? strstr(key, "://") + 3 : key;
-	size_t n = strcspn(k, "/");
-
-	if (!strcmp(domain, "docker.io") && (!strncmp(k, "index.docker.io", n) || !strncmp(k, "registry-1.docker.io", n)))
-		return true;
-	return strlen(domain) == n && !strncasecmp(k, domain, n);
-}
-
-/* {"username", "password"} or {"identitytoken"} of a config.json "auths" entry, as the engine wants it */
-static json_t *auth_config(json_t *entry, const char *server)
-{
-	const char *auth = json_string_value(json_object_get(entry, "auth"));
-	const char *token = json_string_value(json_object_get(entry, "identitytoken"));
-	json_t *out = json_object();
-
-	json_object_set_new(out, "serveraddress", json_string(server));
-	if (token && *token) {
-		json_object_set_new(out, "identitytoken", json_string(token));
-	} else if (auth && *auth) {
-		char *pair = rw_strdup(auth), *colon;
-		size_t len = 0;
-		unsigned char *raw = NULL;
-
-		/* base64 of "user:password" */
-		raw = rw_swarm_b64_decode(pair, &len);
-		wipe_free(pair);
-		if (!raw || !(colon = memchr(raw, ':', len))) {
-			free(raw);
-			json_decref(out);
-			return NULL;
-		}
-		json_object_set_new(out, "username", json_stringn((const char *)raw, (size_t)(colon - (char *)raw)));
-		json_object_set_new(out, "password", json_stringn(colon + 1, len - (size_t)(colon + 1 - (char *)raw)));
-		memset(raw, 0, len);
-		free(raw);
-	} else {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
-}
-
-static char *docker_config_path(void)
-{
-	const char *dir = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
-
-	if (dir && *dir)
-		return rw_printf("%s/config.json", dir);
-	return home ? rw_printf("%s/.docker/config.json", home) : NULL;
+	rw_secret_json_free(doc);
+	return text;
 }
 
 /*
@@ -440,39 +392,25 @@ static char *docker_config_path(void)
  */
 static char *registry_auth_header(const char *image)
 {
-	char *path = docker_config_path(), *text = NULL, *b64, *header = NULL, *dumped;
+	char *json, *b64, *header = NULL;
+	rw_docker_auth a;
 	rw_reference ref;
-	json_t *root = NULL, *entry, *auth = NULL;
-	const char *key;
-	size_t len;
 
-	if (!path || rw_reference_parse(&ref, image) < 0) {
-		free(path);
+	if (rw_reference_parse(&ref, image) < 0) {
 		rw_error_clear();
 		return NULL;
 	}
-	if (rw_file_read(&text, &len, path, DOCKER_CONFIG_MAX) == 0 && (root = json_loads(text, 0, NULL))) {
-		json_object_foreach(json_object_get(root, "auths"), key, entry) {
-			if (auth_key_names(key, ref.domain ? ref.domain : "docker.io") && (auth = auth_config(entry, key)))
-				break;
-		}
-	}
-	rw_error_clear();
-	if (auth) {
-		dumped = json_dumps(auth, JSON_COMPACT);
-		b64 = rw_base64(dumped, strlen(dumped));
+	if (rw_docker_config_auth(&a, ref.domain ? ref.domain : "docker.io") == 0 && (json = auth_json(&a))) {
+		b64 = rw_base64(json, strlen(json));
 		/* base64url, as the engine decodes it */
 		for (char *p = b64; *p; p++)
 			*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
 		header = rw_printf("X-Registry-Auth: %s", b64);
-		wipe_free(dumped);
-		wipe_free(b64);
-		json_decref(auth);
+		rw_secret_free(json);
+		rw_secret_free(b64);
 	}
-	json_decref(root);
-	wipe_free(text);
+	rw_docker_auth_dispose(&a);
 	rw_reference_dispose(&ref);
-	free(path);
 	return header;
 }
 
@@ -579,7 +517,7 @@ static int swarm_update(char **deploy_id, rw_orchestrator *o, const char *app, c
 		rw_info("swarm: service '%s' changed while rewind updated it (update out of sequence): reading it again", app);
 		attempt++;
 	}
-	wipe_free(header);
+	rw_secret_free(header);
 	if (error < 0 && stale)
 		return rw_error_prefix("service '%s' kept changing under rewind (%d attempts)", app, attempt);
 	if (error < 0)
@@ -832,40 +770,25 @@ static void swarm_free(rw_orchestrator *o)
 	free(s);
 }
 
-static rw_strmap *copy_map(const rw_strmap *m)
-{
-	rw_strmap *out = rw_strmap_new();
-	const char *key;
-	void *value;
-	size_t iter = 0;
-
-	while (m && rw_strmap_next(&key, &value, m, &iter))
-		rw_strmap_put(out, key, rw_strdup(value));
-	return out;
-}
-
 static void copy_settings(swarm *s, const rw_orchestrator_opts *opts)
 {
 	s->host = rw_strdup(opts->swarm_host && *opts->swarm_host ? opts->swarm_host : DEFAULT_HOST);
-	s->prefix = dup_or_null(opts->swarm_service_prefix);
-	s->tls_ca = dup_or_null(opts->swarm_tls_ca);
-	s->tls_cert = dup_or_null(opts->swarm_tls_cert);
-	s->tls_key = dup_or_null(opts->swarm_tls_key);
-	s->ssh_key = dup_or_null(opts->swarm_ssh_key);
-	s->known_hosts = dup_or_null(opts->swarm_known_hosts);
-	s->app_ids = copy_map(opts->app_ids);
+	s->prefix = rw_strdup_or_null(opts->swarm_service_prefix);
+	s->tls_ca = rw_strdup_or_null(opts->swarm_tls_ca);
+	s->tls_cert = rw_strdup_or_null(opts->swarm_tls_cert);
+	s->tls_key = rw_strdup_or_null(opts->swarm_tls_key);
+	s->ssh_key = rw_strdup_or_null(opts->swarm_ssh_key);
+	s->known_hosts = rw_strdup_or_null(opts->swarm_known_hosts);
+	s->app_ids = rw_orchestrator_copy_ids(opts->app_ids);
 	s->deploys = rw_strmap_new();
 	s->http_opts = opts->http;
 	/* the strings rw_http_new copies must live until open */
-	s->user_agent = dup_or_null(opts->http.user_agent);
+	s->user_agent = rw_strdup_or_null(opts->http.user_agent);
 	s->http_opts.user_agent = s->user_agent;
 	s->http_opts.ca_file = s->tls_ca;
 	s->http_opts.client_cert = s->tls_cert;
 	s->http_opts.client_key = s->tls_key;
 }
-
-/* The constructor orchestrator.c knows by name. */
-int rw_swarm_new(rw_orchestrator **out, const rw_orchestrator_opts *opts);
 
 int rw_swarm_new(rw_orchestrator **out, const rw_orchestrator_opts *opts)
 {

@@ -11,24 +11,23 @@
  * pumps every channel in non-blocking mode; the mutex guards only what the
  * main thread reads (the last failure) and the stop flag.
  *
- * Host keys are checked against known_hosts here rather than with
- * libssh2_knownhost_*: libssh2 1.10 rejects whole files for one line it does
- * not understand (@cert-authority, newer key types), and it negotiates its
- * own favourite host key type, which may not be the one the file lists; so
- * we read the file, ask the server for a type we know, and compare keys.
+ * Host keys are checked against known_hosts by util/known_hosts.c rather
+ * than with libssh2_knownhost_*: libssh2 1.10 rejects whole files for one
+ * line it does not understand (@cert-authority, newer key types), and it
+ * negotiates its own favourite host key type, which may not be the one the
+ * file lists; so we ask the server for a type the file knows, and compare
+ * keys.
  */
 #include "swarm_ssh.h"
 
 #include "rewind/errors.h"
+#include "rewind/known_hosts.h"
 #include "rewind/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ctype.h>
 #include <libssh2.h>
 #include <netdb.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -43,7 +42,6 @@
 #define REMOTE_COMMAND "docker system dial-stdio"
 #define BRIDGE_BUF 32768
 #define STDERR_KEEP 512           /* the end of the remote command's stderr, for messages */
-#define KNOWN_HOSTS_MAX (4 << 20)
 #define CLOSE_TIMEOUT_MS 2000     /* closing channels and the session at the end */
 #define IDLE_POLL_MS 50           /* libssh2 may hold read packets the socket no longer shows */
 
@@ -166,257 +164,63 @@ static int tcp_connect(rw_swarm_ssh *s, const char *host, int port)
 	return 0;
 }
 
-/* ---- known_hosts --------------------------------------------------------- */
+/* ---- known_hosts (util/known_hosts.c) ------------------------------------ */
 
-unsigned char *rw_swarm_b64_decode(const char *s, size_t *len)
+static int host_key_error(const rw_known_host *h, const char *path)
 {
-	size_t n = strlen(s), pad = 0;
-	unsigned char *out;
-	int got;
-
-	if (!n || n % 4)
-		return NULL;
-	out = rw_malloc(n / 4 * 3 + 1);
-	got = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
-	if (got < 0) {
-		free(out);
-		return NULL;
-	}
-	while (pad < 2 && s[n - 1 - pad] == '=')
-		pad++;
-	*len = (size_t)got - pad;
-	return out;
-}
-
-/* "|1|salt|hash": OpenSSH's HashKnownHosts form, HMAC-SHA1(salt, name) */
-static bool hashed_host_matches(const char *field, const char *name)
-{
-	char *copy = rw_strdup(field + 3), *bar = strchr(copy, '|');
-	unsigned char *salt = NULL, *hash = NULL, mac[EVP_MAX_MD_SIZE];
-	unsigned int mac_len = 0;
-	size_t salt_len = 0, hash_len = 0;
-	bool match = false;
-
-	if (bar) {
-		*bar = '\0';
-		salt = rw_swarm_b64_decode(copy, &salt_len);
-		hash = rw_swarm_b64_decode(bar + 1, &hash_len);
-	}
-	if (salt && hash && HMAC(EVP_sha1(), salt, (int)salt_len, (const unsigned char *)name, strlen(name), mac, &mac_len))
-		match = mac_len == hash_len && !memcmp(mac, hash, hash_len);
-	free(salt);
-	free(hash);
-	free(copy);
-	return match;
-}
-
-/* OpenSSH's host patterns: '*' and '?' only ("[host]:port" is literal), without case */
-static bool wildcard_matches(const char *p, const char *s)
-{
-	for (; *p; p++, s++) {
-		if (*p == '*') {
-			for (; *s; s++)
-				if (wildcard_matches(p + 1, s))
-					return true;
-			return wildcard_matches(p + 1, s);
-		}
-		if (!*s || (*p != '?' && tolower((unsigned char)*p) != tolower((unsigned char)*s)))
-			return false;
-	}
-	return !*s;
-}
-
-/* "a,*.b,!c.b": negation wins */
-static bool pattern_list_matches(const char *field, const char *name)
-{
-	char *copy = rw_strdup(field), *save = NULL, *p;
-	bool match = false, negated = false;
-
-	for (p = strtok_r(copy, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-		bool neg = *p == '!';
-
-		if (wildcard_matches(p + neg, name)) {
-			if (neg)
-				negated = true;
-			else
-				match = true;
-		}
-	}
-	free(copy);
-	return match && !negated;
-}
-
-static bool host_field_matches(const char *field, const char *name)
-{
-	if (rw_str_startswith(field, "|1|"))
-		return hashed_host_matches(field, name);
-	return pattern_list_matches(field, name);
-}
-
-typedef void (*known_host_fn)(void *ctx, int line, bool revoked, const char *type,
-	const unsigned char *key, size_t key_len);
-
-/*
- * Calls fn for every key known_hosts lists for name. A missing file lists
- * nothing (*missing is set); one that cannot be read is an error.
- */
-static int known_hosts_each(bool *missing, const char *path, const char *name, known_host_fn fn, void *ctx)
-{
-	char *text = NULL, *line, *next;
-	size_t len;
-	int lineno = 0;
-
-	*missing = false;
-	if (access(path, F_OK) < 0 && errno == ENOENT) {
-		*missing = true;
-		return 0;
-	}
-	if (rw_file_read(&text, &len, path, KNOWN_HOSTS_MAX) < 0)
-		return rw_error_prefix("known_hosts");
-	for (line = text; line; line = next) {
-		char *fsave = NULL, *marker = NULL, *hosts, *type, *b64;
-		unsigned char *key;
-		size_t key_len;
-
-		if ((next = strchr(line, '\n')))
-			*next++ = '\0';
-		lineno++;
-		hosts = strtok_r(line, " \t\r", &fsave);
-		if (!hosts || *hosts == '#')
-			continue;
-		if (*hosts == '@') {
-			marker = hosts;
-			hosts = strtok_r(NULL, " \t\r", &fsave);
-		}
-		type = strtok_r(NULL, " \t\r", &fsave);
-		b64 = strtok_r(NULL, " \t\r", &fsave);
-		/* certificate authorities are not supported: such a line vouches for nothing here */
-		if (!hosts || !type || !b64 || (marker && strcmp(marker, "@revoked")))
-			continue;
-		if (!host_field_matches(hosts, name) || !(key = rw_swarm_b64_decode(b64, &key_len)))
-			continue;
-		fn(ctx, lineno, marker != NULL, type, key, key_len);
-		free(key);
-	}
-	free(text);
-	return 0;
-}
-
-/* The host key algorithms to ask for, in the order of the file's types. */
-static void collect_types(void *ctx, int line, bool revoked, const char *type,
-	const unsigned char *key, size_t key_len)
-{
-	rw_buf *prefs = ctx;
-	const char *algos = !strcmp(type, "ssh-rsa") ? "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : type;
-
-	(void)line;
-	(void)key;
-	(void)key_len;
-	if (revoked || (prefs->size && strstr(prefs->ptr, algos)))
-		return;
-	rw_buf_printf(prefs, "%s%s", prefs->size ? "," : "", algos);
-}
-
-typedef struct {
-	const unsigned char *key;
-	size_t key_len;
-	const char *type;
-	int match, mismatch, revoked;
-} host_key_check;
-
-static void compare_key(void *ctx, int line, bool revoked, const char *type,
-	const unsigned char *key, size_t key_len)
-{
-	host_key_check *c = ctx;
-	bool same = key_len == c->key_len && !memcmp(key, c->key, key_len);
-
-	if (same && revoked)
-		c->revoked = line;
-	else if (same)
-		c->match = line;
-	else if (!revoked && !strcmp(type, c->type))
-		c->mismatch = line;
-}
-
-static const char *host_key_type_name(int type)
-{
-	switch (type) {
-	case LIBSSH2_HOSTKEY_TYPE_RSA: return "ssh-rsa";
-	case LIBSSH2_HOSTKEY_TYPE_DSS: return "ssh-dss";
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: return "ecdsa-sha2-nistp256";
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: return "ecdsa-sha2-nistp384";
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: return "ecdsa-sha2-nistp521";
-	case LIBSSH2_HOSTKEY_TYPE_ED25519: return "ssh-ed25519";
-	default: return "unknown";
-	}
-}
-
-/* "SHA256:..." as ssh-keygen -l prints it */
-static char *fingerprint(LIBSSH2_SESSION *session)
-{
-	const char *hash = libssh2_hostkey_hash(session, LIBSSH2_HOSTKEY_HASH_SHA256);
-	unsigned char b64[64];
-	int n;
-
-	if (!hash)
-		return rw_strdup("(no fingerprint)");
-	n = EVP_EncodeBlock(b64, (const unsigned char *)hash, 32);
-	while (n > 0 && b64[n - 1] == '=')
-		n--;
-	return rw_printf("SHA256:%.*s", n, (const char *)b64);
-}
-
-static int host_key_error(rw_swarm_ssh *s, const host_key_check *c, const char *path, bool missing)
-{
-	char *fp = fingerprint(s->session);
-	int error;
-
-	if (c->revoked)
-		error = rw_error_set(RW_ERR_ORCHESTRATOR, "the host key (%s %s) is marked @revoked in %s:%d: refusing to connect",
-			c->type, fp, path, c->revoked);
-	else if (c->mismatch)
-		error = rw_error_set(RW_ERR_ORCHESTRATOR, "HOST KEY MISMATCH: the server offers %s %s, not the key of %s:%d "
+	if (h->verdict == RW_KNOWN_HOST_REVOKED)
+		return rw_error_set(RW_ERR_ORCHESTRATOR, "the host key (%s %s) is marked @revoked in %s:%zu: refusing to connect",
+			h->type, h->fingerprint, path, h->line);
+	if (h->verdict == RW_KNOWN_HOST_MISMATCH)
+		return rw_error_set(RW_ERR_ORCHESTRATOR, "HOST KEY MISMATCH: the server offers %s %s, not the key of %s:%zu "
 			"(someone may be intercepting the connection; if the key really changed, fix that line): refusing to connect",
-			c->type, fp, path, c->mismatch);
-	else
-		error = rw_error_set(RW_ERR_ORCHESTRATOR, "unknown host key (%s %s): not in %s%s; "
-			"check the fingerprint with the host's owner, then add the host to that file (e.g. with ssh-keyscan)",
-			c->type, fp, path, missing ? " (no such file)" : "");
-	free(fp);
-	return error;
+			h->type, h->fingerprint, path, h->line);
+	return rw_error_set(RW_ERR_ORCHESTRATOR, "unknown host key (%s %s): not in %s%s; "
+		"check the fingerprint with the host's owner, then add the host to that file (e.g. with ssh-keyscan)",
+		h->type, h->fingerprint, path, h->missing ? " (no such file)" : "");
 }
 
 /* Only a key known_hosts lists for the host is accepted. */
 static int check_host_key(rw_swarm_ssh *s, const char *path, const char *name)
 {
-	host_key_check c;
 	size_t len = 0;
-	int type = 0;
-	bool missing;
+	int type = 0, error;
+	const unsigned char *key = (const unsigned char *)libssh2_session_hostkey(s->session, &len, &type);
+	rw_known_host h;
 
-	memset(&c, 0, sizeof(c));
-	c.key = (const unsigned char *)libssh2_session_hostkey(s->session, &len, &type);
-	if (!c.key)
+	if (!key)
 		return session_error(s, "no host key");
-	c.key_len = len;
-	c.type = host_key_type_name(type);
-	if (known_hosts_each(&missing, path, name, compare_key, &c) < 0)
-		return RW_ERROR;
-	if (c.match && !c.revoked)
-		return 0;
-	return host_key_error(s, &c, path, missing);
+	if (rw_known_hosts_check(&h, path, name, key, len) < 0)
+		error = RW_ERROR;
+	else if (h.verdict == RW_KNOWN_HOST_MATCH)
+		error = 0;
+	else
+		error = host_key_error(&h, path);
+	rw_known_host_dispose(&h);
+	return error;
 }
 
-/* Before the handshake: ask for the key types the file knows for the host. */
+/*
+ * Before the handshake: ask for the key types the file knows for the host,
+ * or libssh2 negotiates its own favourite, which the file may not list.
+ */
 static void prefer_known_types(rw_swarm_ssh *s, const char *path, const char *name)
 {
+	rw_strlist types = RW_STRLIST_INIT;
 	rw_buf prefs = RW_BUF_INIT;
-	bool missing;
 
-	if (known_hosts_each(&missing, path, name, collect_types, &prefs) == 0 && prefs.size)
+	if (rw_known_hosts_types(&types, path, name) < 0)
+		rw_error_clear(); /* check_host_key says it after the handshake */
+	for (size_t i = 0; i < types.count; i++) {
+		/* an RSA key signs with SHA-2 today; "ssh-rsa" alone is SHA-1, which servers refuse */
+		const char *algos = !strcmp(types.items[i], "ssh-rsa") ? "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : types.items[i];
+
+		rw_buf_printf(&prefs, "%s%s", prefs.size ? "," : "", algos);
+	}
+	if (prefs.size)
 		libssh2_session_method_pref(s->session, LIBSSH2_METHOD_HOSTKEY, prefs.ptr);
-	rw_error_clear();
 	rw_buf_dispose(&prefs);
+	rw_strlist_dispose(&types);
 }
 
 /* ---- authentication ------------------------------------------------------ */

@@ -50,7 +50,4 @@ char *rw_swarm_ssh_take_failure(rw_swarm_ssh *ssh);
 /* Stops the bridge thread, closes every channel and the session. */
 void rw_swarm_ssh_free(rw_swarm_ssh *ssh);
 
-/* base64 (padded) to bytes, NULL when it is not base64; also for swarm.c. */
-unsigned char *rw_swarm_b64_decode(const char *s, size_t *len);
-
 #endif

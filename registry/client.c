@@ -5,6 +5,7 @@
  */
 #include "internal.h"
 
+#include "rewind/base64.h"
 #include "rewind/log.h"
 
 #include <jansson.h>
@@ -55,11 +56,6 @@ int rw_registry_new(rw_registry **out, const rw_registry_opts *opts)
 const rw_registry_stats *rw_registry_stats_of(const rw_registry *reg)
 {
 	return &reg->stats;
-}
-
-const char *rw_registry_url(const rw_registry *reg)
-{
-	return reg->url;
 }
 
 void rw_registry_free(rw_registry *reg)

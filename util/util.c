@@ -60,6 +60,11 @@ char *rw_strndup(const char *s, size_t n)
 	return p;
 }
 
+char *rw_strdup_or_null(const char *s)
+{
+	return s && *s ? rw_strdup(s) : NULL;
+}
+
 char *rw_printf(const char *fmt, ...)
 {
 	rw_buf b = RW_BUF_INIT;

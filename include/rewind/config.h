@@ -115,6 +115,31 @@ void rw_options_usage(FILE *f, unsigned cmd);
  */
 int rw_credentials_load(char **username, char **password, const rw_options *o);
 
+/* Credentials `docker login` left for a registry (an entry of config.json's "auths"). */
+typedef struct {
+	char *server;         /* the "auths" key, as written ("https://index.docker.io/v1/") */
+	char *username;
+	char *password;
+	char *identity_token; /* an OAuth refresh token ("identitytoken"), or NULL */
+} rw_docker_auth;
+
+/*
+ * The entry for registry_host ("host[:port]") in the "auths" of
+ * $DOCKER_CONFIG/config.json, else ~/.docker/config.json, with a password
+ * or an identity token: RW_ENOTFOUND when there is none (no file, no
+ * usable entry). Credential helpers are not used. Dispose of out either
+ * way (it wipes the secrets).
+ */
+int rw_docker_config_auth(rw_docker_auth *out, const char *registry_host);
+void rw_docker_auth_dispose(rw_docker_auth *a);
+
+/*
+ * Does an "auths" key ("https://host:5000/v1/", "host:5000") name the
+ * registry host? The whole host must be the same (case aside); docker.io,
+ * index.docker.io and registry-1.docker.io are one registry.
+ */
+bool rw_docker_auth_key_matches(const char *key, const char *registry_host);
+
 /* Where the cache lives: --cache-dir, $XDG_CACHE_HOME/rewind or ~/.cache/rewind; NULL with --no-cache. */
 char *rw_options_cache_dir(const rw_options *o);
 

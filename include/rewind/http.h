@@ -28,12 +28,11 @@ typedef struct {
 	long retry_base_ms;      /* first backoff (default 250) */
 	long retry_max_ms;       /* longest wait, also caps Retry-After (default 30000) */
 	const char *user_agent;
-	int verbose;             /* unused; -vv logging follows rw_log_level() */
 	const char *client_cert; /* TLS client certificate (PEM), e.g. a Docker engine's */
 	const char *client_key;
 } rw_http_opts;
 
-#define RW_HTTP_OPTS_INIT { 16, NULL, false, 10000, 30000, 3, 250, 30000, NULL, 0, NULL, NULL }
+#define RW_HTTP_OPTS_INIT { 16, NULL, false, 10000, 30000, 3, 250, 30000, NULL, NULL, NULL }
 
 typedef struct rw_http rw_http;
 typedef struct rw_http_req rw_http_req;
@@ -63,8 +62,6 @@ void rw_http_req_free(rw_http_req *req);
 
 /* Queues a request; the engine owns it from now on. */
 void rw_http_submit(rw_http *http, rw_http_req *req);
-/* Re-submits a finished request (e.g. with new credentials) from its callback. */
-void rw_http_resubmit(rw_http *http, rw_http_req *req);
 /* Runs until no request is queued or in flight, or rw_http_abort(). */
 int rw_http_run(rw_http *http);
 /*
@@ -120,8 +117,6 @@ char *rw_url_resolve(const char *base, const char *ref);
 char *rw_url_redact(const char *url);
 /* Percent-encodes s for a query value. */
 char *rw_url_escape(const char *s);
-/* base64 of data. */
-char *rw_base64(const void *data, size_t len);
 /* The "host[:port]" of a URL (lower-cased), NULL when it has none. */
 char *rw_url_host(const char *url);
 

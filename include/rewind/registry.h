@@ -57,8 +57,6 @@ int rw_registry_collect(rw_image_set *set, rw_registry *reg, const rw_strlist *r
 	const rw_tag_filter *filter);
 
 const rw_registry_stats *rw_registry_stats_of(const rw_registry *reg);
-/* "https://host:port" as given, for messages. */
-const char *rw_registry_url(const rw_registry *reg);
 void rw_registry_free(rw_registry *reg);
 
 #endif

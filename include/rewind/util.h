@@ -15,6 +15,8 @@ void *rw_calloc(size_t nmemb, size_t n);
 void *rw_realloc(void *p, size_t n);
 char *rw_strdup(const char *s);
 char *rw_strndup(const char *s, size_t n);
+/* A copy of s, NULL when s is NULL or empty (an unset option). */
+char *rw_strdup_or_null(const char *s);
 char *rw_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define RW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

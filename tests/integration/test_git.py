@@ -16,6 +16,7 @@ import http.server
 import json
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import unittest
@@ -422,8 +423,10 @@ class LocalTest(GitCase):
         self.assertIn("no repository URL", res.last_of("new")["error"])
         res = self.drive_fails(9, self.opts(git_branch="release"), ["find", "web"])
         self.assertIn("no branch 'release'", res.last_of("open")["error"])
-        res = self.drive_fails(4, self.opts(git_url="file://" + self.tmp + "/nope.git"), ["find", "web"])
+        # a remote that is not there is an orchestrator that cannot be reached (exit 9), not a registry error
+        res = self.drive_fails(9, self.opts(git_url="file://" + self.tmp + "/nope.git"), ["find", "web"])
         self.assertIn("cannot fetch from", res.last_of("open")["error"])
+        self.assertEqual(res.last_of("open")["class"], "orchestrator")
         os.makedirs(os.path.join(self.tmp, "busy"))
         with open(os.path.join(self.tmp, "busy", "notes.txt"), "w") as f:
             f.write("mine\n")
@@ -699,6 +702,23 @@ class HttpTokenTest(GitCase):
         self.assertNotIn("not-the-token", res.out + res.err)
         res = self.drive_fails(5, self.opts(git_url=self.url), ["find", "web"])
         self.assertIn("set the git token file", res.last_of("open")["error"])
+
+    def test_a_token_in_the_url_is_never_shown(self):
+        # https://TOKEN@host: the token is the URL's user, which messages must not show either
+        token_file = self.write("token", self.token + "\n", mode=0o600)
+        url = "http://%s@127.0.0.1:%d/remote.git" % (self.token, self.server.port)
+        res = self.drive_fails(5, self.opts(git_url=url, git_token_file=token_file), ["find", "web"])
+        self.assertIn("http://REDACTED@127.0.0.1:%d/remote.git" % self.server.port, res.last_of("open")["error"])
+        self.assertNotIn(self.token, res.out + res.err)
+        # unreachable: exit 9 as for Marathon and Swarm, and still no token
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        url = "http://%s@127.0.0.1:%d/remote.git" % (self.token, port)
+        res = self.drive_fails(9, self.opts(git_url=url, git_token_file=token_file), ["find", "web"])
+        self.assertEqual(res.last_of("open")["class"], "orchestrator")
+        self.assertIn("cannot fetch from http://REDACTED@127.0.0.1:%d/remote.git" % port, res.last_of("open")["error"])
+        self.assertNotIn(self.token, res.out + res.err)
 
 
 if __name__ == "__main__":

@@ -403,6 +403,18 @@ class TestAuth(MarathonCase):
                       res.last["error"])
         self.assert_secret_kept(res, wrong, PASSWORD)
 
+    def test_credentials_in_the_url_are_used_but_never_shown(self):
+        m = self.emulator([app_def("/ds/prod/web")], auth="basic", users={"ci": PASSWORD})
+        url = m.url.replace("http://", "http://ci:%s@" % PASSWORD, 1)
+        res = self.ok(self.options(m, marathon_url=url), ("find", "web"), verbose="-vv")
+        self.assertEqual(res.last["app_id"], "/ds/prod/web")
+        self.assert_secret_kept(res, PASSWORD)
+        res = self.fails(9, self.options(m, marathon_url=url), ("find", "web"), ("current", "/ds/prod/nope"),
+                         verbose="-vv")
+        self.assertIn("Marathon %s: reading app '/ds/prod/nope': HTTP 404" % m.url.replace("http://", "http://REDACTED@"),
+                      res.last["error"])
+        self.assert_secret_kept(res, PASSWORD, base64.b64encode(("ci:" + PASSWORD).encode()).decode())
+
     def test_no_credentials_given(self):
         m = self.emulator([app_def("/ds/prod/web")], auth="basic", users={"ci": PASSWORD})
         res = self.fails(5, self.options(m), "find", "web")

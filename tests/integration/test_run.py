@@ -284,7 +284,8 @@ class RunOnMarathon(RewindCase):
         self.m.stop()
         res = self.rw("run", "--date", "2026-11-19", "--yes", "--retries", "0")
         self.assertEqual(res.code, 9, res)
-        self.assertIn("marathon", res.err)
+        self.assertIn("Marathon http://127.0.0.1", res.err)
+        self.assertIn("Couldn't connect", res.err)
         self.assertEqual(self.journals(), [])
 
     def test_repository_without_app(self):

@@ -424,6 +424,30 @@ class SwarmConcurrencyTest(SwarmCase):
         self.assertNotIn(secret, res.err + res.out)
         self.assertNotIn(header, res.err + res.out)
 
+    def test_only_docker_hubs_own_keys_are_sent_to_docker_hub(self):
+        name = self.service("1.1-master", replicas=0)
+        secret = "pa55-word-%d" % os.getpid()
+        auth = base64.b64encode(("ci:" + secret).encode()).decode()
+        cfg = os.path.join(self.tmp, "docker-config")
+        os.makedirs(cfg)
+        config = os.path.join(cfg, "config.json")
+        # keys that are mere prefixes of Docker Hub's names ("registry-1.docker.io", "index.docker.io")
+        with open(config, "w") as f:
+            json.dump({"auths": {"registry": {"auth": auth}, "index": {"auth": auth}, "": {"auth": auth}}}, f)
+        hub = "docker.io/library/web:1.0-master@" + IMG["1.0-master"].split("@")[1]
+        p = self.proxy(None)
+        self.ok(self.options(host=p.host), "update", name, hub, env={"DOCKER_CONFIG": cfg})
+        self.assertNotIn("x-registry-auth", p.posts()[0][2])
+        # Docker Hub's own key, as docker login writes it, does go
+        with open(config, "w") as f:
+            json.dump({"auths": {"registry": {"auth": base64.b64encode(b"x:y").decode()},
+                                 "https://index.docker.io/v1/": {"auth": auth}}}, f)
+        res = self.ok(self.options(host=p.host), "update", name, hub, env={"DOCKER_CONFIG": cfg}, verbose="-vv")
+        header = p.posts()[1][2]["x-registry-auth"]
+        self.assertEqual(json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))),
+                         {"username": "ci", "password": secret, "serveraddress": "https://index.docker.io/v1/"})
+        self.assertNotIn(secret, res.err + res.out)
+
 
 # --- TCP with TLS ---------------------------------------------------------------------------
 
