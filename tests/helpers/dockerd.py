@@ -46,7 +46,6 @@ import io
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -56,6 +55,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lifecycle import Stoppable, end_process, read_log, remove_dir  # noqa: E402
 from regpush import RegistryClient, DOCKER_MANIFEST, DOCKER_CONFIG, DOCKER_LAYER  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -69,19 +69,7 @@ STOP_TIMEOUT = 20.0
 IDLE_SOURCE = os.path.join(HERE, "static", "idle.c")
 IDLE_PATH_IN_IMAGE = "rw-idle"
 
-_live = set()
-_live_lock = threading.Lock()
 _idle_binary = None
-
-
-def _stop_all():
-    with _live_lock:
-        live = list(_live)
-    for d in live:
-        d.stop()
-
-
-atexit.register(_stop_all)
 
 
 def free_port(low=1024, high=49151):
@@ -212,7 +200,7 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock.connect(self.path)
 
 
-class Dockerd:
+class Dockerd(Stoppable):
     """A private dockerd in swarm mode. See the module docstring."""
 
     def __init__(self, tls=False, start=True):
@@ -231,14 +219,9 @@ class Dockerd:
         self.proc = None
         self._log_fh = None
         os.makedirs(self.config_dir)
-        with _live_lock:
-            _live.add(self)
-        try:
+        with self._starting():
             if start:
                 self.start()
-        except BaseException:
-            self.stop()
-            raise
 
     # --- public --------------------------------------------------------------
 
@@ -332,11 +315,7 @@ class Dockerd:
         self.docker("service", "rm", name, check=False)
 
     def log(self):
-        try:
-            with open(self.log_file, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_log(self.log_file)
 
     def start(self):
         if self.proc:
@@ -370,7 +349,7 @@ class Dockerd:
         if status not in (200, 204, 404):
             raise RuntimeError("removing the ingress network: %s %s" % (status, body))
 
-    def stop(self):
+    def _stop(self):
         """Removes everything this engine made (idempotent)."""
         if self.proc is not None and self.proc.poll() is None:
             try:
@@ -381,17 +360,7 @@ class Dockerd:
                 pass
         self._kill()
         self._unmount()
-        if self.dir and os.path.isdir(self.dir):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        with _live_lock:
-            _live.discard(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+        remove_dir(self.dir)
 
     def __repr__(self):
         return "<Dockerd %s%s>" % (self.host, " " + self.tcp_host if self.tcp_host else "")
@@ -424,16 +393,8 @@ class Dockerd:
 
     def _kill(self):
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)    # dockerd's own group: its containerd
-                except OSError:
-                    proc.kill()
-                proc.wait(timeout=STOP_TIMEOUT)
+        # SIGKILL goes to dockerd's own group: its containerd too
+        end_process(proc, STOP_TIMEOUT, kill_group=True)
         if self._log_fh:
             self._log_fh.close()
             self._log_fh = None

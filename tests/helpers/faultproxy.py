@@ -51,7 +51,6 @@ regex, server=None) counts them; proxy.reset() clears records and rules.
 Standard library only; all sleeps are bounded and interrupted by stop().
 """
 
-import atexit
 import http.client
 import json
 import random
@@ -63,6 +62,8 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from lifecycle import Stoppable, serve_in_thread, shutdown_server
 
 MAX_SLEEP = 60.0          # upper bound for delay/stall, whatever a test asks
 UPSTREAM_TIMEOUT = 30.0   # seconds for one upstream exchange
@@ -79,18 +80,6 @@ class _QuietServer(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
             return
         super().handle_error(request, client_address)
-
-
-_live = set()
-_live_lock = threading.Lock()
-
-
-@atexit.register
-def _stop_all():
-    with _live_lock:
-        live = list(_live)
-    for p in live:
-        p.stop()
 
 
 class Rule:
@@ -138,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _dispatch
 
 
-class FaultProxy:
+class FaultProxy(Stoppable):
     """Forwarding proxy with fault injection. See module docstring."""
 
     def __init__(self, upstream, ca_file=None, paginate_tags=None, link_absolute=False,
@@ -155,14 +144,9 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._servers = []
-        with _live_lock:
-            _live.add(self)
-        try:
+        with self._starting():
             self._proxy = self._start_server("proxy")
             self._redirector = self._start_server("redirect")
-        except BaseException:
-            self.stop()
-            raise
 
     # --- public --------------------------------------------------------------
 
@@ -202,33 +186,19 @@ class FaultProxy:
                        if method in ("*", r["method"]) and pattern.search(r["target"])
                        and (server is None or r["server"] == server))
 
-    def stop(self):
+    def _stop(self):
         self._stopping.set()     # wakes stalled handlers
         servers, self._servers = self._servers, []
         for httpd, thread in servers:
-            httpd.shutdown()
-            httpd.server_close()
-            thread.join(timeout=5)
-        with _live_lock:
-            _live.discard(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+            shutdown_server(httpd, thread)
 
     # --- servers ---------------------------------------------------------------
 
     def _start_server(self, role):
         httpd = _QuietServer(("127.0.0.1", 0), _Handler)
-        httpd.daemon_threads = True
         httpd.block_on_close = False    # never wait for a stalled handler on stop
         httpd.owner, httpd.role = self, role
-        thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                  name="faultproxy-" + role, daemon=True)
-        thread.start()
+        thread = serve_in_thread(httpd, "faultproxy-" + role)
         self._servers.append((httpd, thread))
         return httpd
 

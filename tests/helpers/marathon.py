@@ -86,7 +86,6 @@ Standard library only; a ThreadingHTTPServer on 127.0.0.1 with a free port.
 `python3 tests/helpers/marathon.py` runs a small self-test.
 """
 
-import atexit
 import base64
 import copy
 import hashlib
@@ -100,6 +99,8 @@ import urllib.parse
 import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from lifecycle import Stoppable, serve_in_thread, shutdown_server
 
 # The fields of AppInfo that are not part of an App (app.raml: AppInfo), plus
 # the version fields Marathon sets itself. A complete replacement ignores them.
@@ -125,18 +126,6 @@ LOCKED_MESSAGE = ("App is locked by one or more deployments. Override with the o
                   "View details at '/v2/deployments/<DEPLOYMENT_ID>'.")
 PULL_FAILURE = ("Failed to launch container: Failed to run 'docker -H unix:///var/run/docker.sock pull %s': "
                 "exit status = exited with status 1 stderr = Error response from daemon: manifest for %s not found")
-
-_live = set()
-_live_lock = threading.Lock()
-
-
-@atexit.register
-def _stop_all():
-    with _live_lock:
-        live = list(_live)
-    for m in live:
-        m.stop()
-
 
 def _b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -196,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
 
-class MarathonEmulator:
+class MarathonEmulator(Stoppable):
     """See the module docstring."""
 
     def __init__(self, apps=None, auth=None, users=None, deploy_seconds=0.0, fail_images=None,
@@ -224,14 +213,11 @@ class MarathonEmulator:
         for app_id, definition in (apps.items() if isinstance(apps, dict) else
                                    ((a["id"], a) for a in apps or ())):
             self.add_app(definition, app_id=app_id)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="marathon-emulator", daemon=True)
-        self._thread.start()
-        with _live_lock:
-            _live.add(self)
+        self._httpd = self._thread = None
+        with self._starting():
+            self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+            self._httpd.owner = self
+            self._thread = serve_in_thread(self._httpd, "marathon-emulator")
 
     # --- public ------------------------------------------------------------------
 
@@ -243,21 +229,10 @@ class MarathonEmulator:
     def url(self):
         return self.origin + self.base_path
 
-    def stop(self):
-        if self._httpd:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._thread.join(timeout=5)
-            self._httpd = None
-        with _live_lock:
-            _live.discard(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+    def _stop(self):
+        httpd, self._httpd = self._httpd, None
+        thread, self._thread = self._thread, None
+        shutdown_server(httpd, thread)
 
     def add_app(self, definition, app_id=None):
         """Creates an app (normalized as Marathon would) with its tasks running."""

@@ -20,7 +20,6 @@ or at interpreter exit.
 Standard library only; needs /usr/bin/docker-registry, openssl and htpasswd.
 """
 
-import atexit
 import json
 import os
 import shutil
@@ -34,24 +33,12 @@ import time
 import urllib.error
 import urllib.request
 
+from lifecycle import Stoppable, end_process, read_log, remove_dir, spawn_on_free_port
+
 REGISTRY_BIN = os.environ.get("REWIND_REGISTRY_BIN", "/usr/bin/docker-registry")
 START_TIMEOUT = 10.0   # seconds to wait for GET /v2/ to answer
 STOP_TIMEOUT = 5.0     # seconds to wait after SIGTERM before SIGKILL
 PORT_ATTEMPTS = 3      # another process may grab our free port between probe and bind
-
-_live = set()
-_live_lock = threading.Lock()
-
-
-def _stop_all():
-    with _live_lock:
-        live = list(_live)
-    for reg in live:
-        reg.stop()
-
-
-atexit.register(_stop_all)
-
 
 def free_port():
     """A port on 127.0.0.1 that was free a moment ago (the kernel picked it)."""
@@ -171,7 +158,7 @@ def deep_merge(base, extra):
     return base
 
 
-class Registry:
+class Registry(Stoppable):
     """A running docker-registry on 127.0.0.1:<free port>. See module docstring."""
 
     def __init__(self, htpasswd=None, token=None, tls=False, schema1=False,
@@ -194,15 +181,10 @@ class Registry:
         self.proc = None
         self._log_fh = None
         os.mkdir(self.storage_dir)
-        with _live_lock:
-            _live.add(self)
-        try:
+        with self._starting():
             self._prepare_auth_and_tls()
             if start:
                 self.start()
-        except BaseException:
-            self.stop()
-            raise
 
     # --- public --------------------------------------------------------------
 
@@ -224,44 +206,17 @@ class Registry:
 
     def log(self):
         """The registry's output so far (for failure messages)."""
-        try:
-            with open(self.log_file, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_log(self.log_file)
 
     def start(self):
         if self.proc:
             return
-        last_error = None
-        for _ in range(PORT_ATTEMPTS):
-            self.port = free_port()
-            self._write_config()
-            self._spawn()
-            try:
-                self._wait_ready()
-                return
-            except RuntimeError as e:
-                last_error = e
-                self._kill()
-                if "address already in use" not in self.log():
-                    break
-        raise last_error
+        spawn_on_free_port(self, free_port, PORT_ATTEMPTS, "address already in use")
 
-    def stop(self):
+    def _stop(self):
         """Stop the process and remove the temporary directory (idempotent)."""
         self._kill()
-        if self.dir and os.path.isdir(self.dir):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        with _live_lock:
-            _live.discard(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+        remove_dir(self.dir)
 
     def __repr__(self):
         return "<Registry %s>" % (self.url if self.port else "(not started)")
@@ -351,13 +306,7 @@ class Registry:
 
     def _kill(self):
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=STOP_TIMEOUT)
+        end_process(proc, STOP_TIMEOUT)
         if self._log_fh:
             self._log_fh.close()
             self._log_fh = None

@@ -26,7 +26,6 @@ Standard library only; needs /usr/sbin/sshd and ssh-keygen (Debian
 openssh-server, openssh-client).
 """
 
-import atexit
 import getpass
 import os
 import shutil
@@ -37,25 +36,13 @@ import tempfile
 import threading
 import time
 
+from lifecycle import Stoppable, end_process, read_log, remove_dir, spawn_on_free_port
+
 SSHD_BIN = os.environ.get("REWIND_SSHD_BIN", "/usr/sbin/sshd")
 START_TIMEOUT = 10.0   # seconds to wait for the port to accept and greet
 STOP_TIMEOUT = 5.0     # seconds to wait after SIGTERM before SIGKILL
 PORT_ATTEMPTS = 3      # another process may grab our free port between probe and bind
 PRIVSEP_DIR = "/run/sshd"
-
-_live = set()
-_live_lock = threading.Lock()
-
-
-def _stop_all():
-    with _live_lock:
-        live = list(_live)
-    for s in live:
-        s.stop()
-
-
-atexit.register(_stop_all)
-
 
 def free_port():
     """A port on 127.0.0.1 that was free a moment ago (the kernel picked it)."""
@@ -111,7 +98,7 @@ def _key_text(key):
     return key
 
 
-class Sshd:
+class Sshd(Stoppable):
     """A running sshd on 127.0.0.1:<free port>. See module docstring."""
 
     def __init__(self, authorized_keys=(), user=None, host_key_kind="ed25519",
@@ -129,17 +116,12 @@ class Sshd:
         self.port = None
         self.proc = None
         self._log_fh = None
-        with _live_lock:
-            _live.add(self)
-        try:
+        with self._starting():
             self.host_key_file, _ = make_keypair(self.dir, host_key_kind, name="host_key",
                                                  comment="")
             self.set_authorized_keys(authorized_keys)
             if start:
                 self.start()
-        except BaseException:
-            self.stop()
-            raise
 
     # --- public --------------------------------------------------------------
 
@@ -169,47 +151,20 @@ class Sshd:
 
     def log(self):
         """sshd's output so far (for failure messages)."""
-        try:
-            with open(self.log_file, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
+        return read_log(self.log_file)
 
     def start(self):
         if self.proc:
             return
         _ensure_privsep_dir()
-        last_error = None
-        for _ in range(PORT_ATTEMPTS):
-            self.port = free_port()
-            self._write_config()
-            self._spawn()
-            try:
-                self._wait_ready()
-                with open(self.known_hosts_file, "w") as f:
-                    f.write(self.host_key_line() + "\n")
-                return
-            except RuntimeError as e:
-                last_error = e
-                self._kill()
-                if "Address already in use" not in self.log():
-                    break
-        raise last_error
+        spawn_on_free_port(self, free_port, PORT_ATTEMPTS, "Address already in use")
+        with open(self.known_hosts_file, "w") as f:
+            f.write(self.host_key_line() + "\n")
 
-    def stop(self):
+    def _stop(self):
         """Stop sshd (and its session children) and remove the directory (idempotent)."""
         self._kill()
-        if self.dir and os.path.isdir(self.dir):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        with _live_lock:
-            _live.discard(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+        remove_dir(self.dir)
 
     def __repr__(self):
         return "<Sshd 127.0.0.1:%s>" % (self.port or "(not started)")
@@ -275,21 +230,9 @@ class Sshd:
 
     def _kill(self):
         proc, self.proc = self.proc, None
-        if proc is not None and proc.poll() is None:
-            # sshd runs in its own session (start_new_session): signal the group
-            # so the per-connection children go too.
-            try:
-                os.killpg(proc.pid, 15)
-            except OSError:
-                proc.terminate()
-            try:
-                proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, 9)
-                except OSError:
-                    proc.kill()
-                proc.wait(timeout=STOP_TIMEOUT)
+        # sshd runs in its own session (start_new_session): signal the group
+        # so the per-connection children go too.
+        end_process(proc, STOP_TIMEOUT, term_group=True, kill_group=True)
         if self._log_fh:
             self._log_fh.close()
             self._log_fh = None

@@ -30,11 +30,9 @@ rootcertbundle, which is how docker-registry 2.8 picks the verification key
 (it tries x5c first, then jwk, then kid).
 """
 
-import atexit
 import base64
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
@@ -44,20 +42,10 @@ import uuid
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from lifecycle import Stoppable, remove_dir, serve_in_thread, shutdown_server
+
 ALL_ACTIONS = ("pull", "push", "delete", "*")
 SIGN_TIMEOUT = 10   # seconds for one `openssl dgst` run
-
-_live = set()
-_live_lock = threading.Lock()
-
-
-@atexit.register
-def _stop_all():
-    with _live_lock:
-        live = list(_live)
-    for srv in live:
-        srv.stop()
-
 
 def b64url(data):
     """base64url without padding, as JWS wants it."""
@@ -102,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.owner._handle(self)
 
 
-class TokenServer:
+class TokenServer(Stoppable):
     """Threaded token server on 127.0.0.1:<free port>. See module docstring."""
 
     def __init__(self, users=None, anonymous=False, only_access_token=False,
@@ -126,14 +114,9 @@ class TokenServer:
         self.cert_file = os.path.join(self.dir, "token.pem")
         self._httpd = None
         self._thread = None
-        with _live_lock:
-            _live.add(self)
-        try:
+        with self._starting():
             self._make_key()
             self._start()
-        except BaseException:
-            self.stop()
-            raise
 
     # --- public --------------------------------------------------------------
 
@@ -168,25 +151,11 @@ class TokenServer:
                          b64url(json.dumps(claims, separators=(",", ":")).encode()))
         return signing_input + "." + b64url(self._sign(signing_input.encode("ascii")))
 
-    def stop(self):
+    def _stop(self):
         httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-        if self.dir and os.path.isdir(self.dir):
-            shutil.rmtree(self.dir, ignore_errors=True)
-        with _live_lock:
-            _live.discard(self)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
-        return False
+        thread, self._thread = self._thread, None
+        shutdown_server(httpd, thread)
+        remove_dir(self.dir)
 
     # --- internals -----------------------------------------------------------
 
@@ -214,12 +183,8 @@ class TokenServer:
 
     def _start(self):
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
         self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.1},
-                                        name="token-server", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_thread(self._httpd, "token-server")
 
     def _credentials(self, handler):
         """Return (given, user or None): whether Basic credentials came, and who if valid."""
