@@ -255,6 +255,26 @@ static size_t name_length(const char *ref)
 	return colon ? (size_t)(colon - ref) : n;
 }
 
+/*
+ * The site of ref (which it takes over) at byte offset when ref names an
+ * image of the repository; NULL (ref freed) when it does not.
+ */
+static rw_image_site *site_of(scanner *s, char *ref, size_t offset, rw_reference *parsed)
+{
+	rw_image_site *site;
+
+	if (!parse_matching(parsed, ref, s->repo)) {
+		free(ref);
+		return NULL;
+	}
+	site = site_add(s);
+	site->image = ref;
+	site->line = line_of(s, offset) + 1;
+	site->has_tag = parsed->tag != NULL;
+	site->has_digest = parsed->digest != NULL;
+	return site;
+}
+
 /* `image: host/web:1.2.3`: the tag and digest are the end of one scalar. */
 static void inline_site(scanner *s, const entry *e)
 {
@@ -262,19 +282,12 @@ static void inline_site(scanner *s, const entry *e)
 	size_t name = name_length(ref), n = strlen(ref);
 	const char *at = strchr(ref, '@');
 	rw_reference parsed;
-	rw_image_site *site;
+	rw_image_site *site = site_of(s, ref, e->vstart, &parsed);
 
-	if (!parse_matching(&parsed, ref, s->repo)) {
-		free(ref);
+	if (!site)
 		return;
-	}
-	site = site_add(s);
-	site->image = ref;
-	site->line = line_of(s, e->vstart) + 1;
-	site->has_tag = parsed.tag != NULL;
 	site->tag_start = e->vstart + name + (parsed.tag ? 1 : 0);
 	site->tag_end = e->vstart + (at ? (size_t)(at - ref) : n);
-	site->has_digest = parsed.digest != NULL;
 	site->digest_start = at ? e->vstart + (size_t)(at - ref) + 1 : e->vstart + n;
 	site->digest_end = e->vstart + n;
 	site_edit(site, RW_EDIT_SUFFIX, e->vstart + name, e->vend);
@@ -352,18 +365,11 @@ static void split_site(scanner *s, const mapping *m, const entry *registry, cons
 	const entry *tag = mapping_scalar(m, tag_key), *digest = mapping_scalar(m, digest_key);
 	char *ref = split_reference(s, registry, repo, tag, digest);
 	rw_reference parsed;
-	rw_image_site *site;
+	rw_image_site *site = site_of(s, ref, tag ? tag->vstart : repo->vstart, &parsed);
 
-	if (!parse_matching(&parsed, ref, s->repo)) {
-		free(ref);
+	if (!site)
 		return;
-	}
-	site = site_add(s);
-	site->image = ref;
 	site->split = true;
-	site->line = line_of(s, tag ? tag->vstart : repo->vstart) + 1;
-	site->has_tag = parsed.tag != NULL;
-	site->has_digest = parsed.digest != NULL;
 	if (tag) {
 		site->tag_start = tag->vstart, site->tag_end = tag->vend;
 		value_edit(s, site, RW_EDIT_TAG, tag);
